@@ -1,0 +1,17 @@
+/** Every workload, in the order they run and are reported. */
+import { manifestsWorkload } from './manifests.ts';
+import { parallelPullWorkload } from './parallel-pull.ts';
+import { pullWorkload } from './pull.ts';
+import { pushWorkload } from './push.ts';
+import { smallImagesWorkload } from './small-images.ts';
+import { tagsWorkload } from './tags.ts';
+import type { Workload } from './workload.ts';
+
+export const workloads: readonly Workload[] = [
+  pushWorkload,
+  pullWorkload,
+  parallelPullWorkload,
+  manifestsWorkload,
+  smallImagesWorkload,
+  tagsWorkload,
+];

@@ -1,0 +1,103 @@
+/**
+ * The server's one typed configuration. Sources, later ones winning: built-in defaults, a JSON
+ * config file (`--config` or `BERTH_CONFIG`), `BERTH_*` environment variables, command-line flags.
+ * Validated with zod at start-up; every effective setting is logged once.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+const listenPattern = /^(?:\[[0-9a-fA-F:]+\]|[^:]+):\d{1,5}$/;
+
+export const configSchema = z
+  .object({
+    listen: z.string().regex(listenPattern, 'listen must be HOST:PORT, e.g. 127.0.0.1:5000').default('127.0.0.1:5000'),
+    data: z.string().min(1).default('./data'),
+    domain: z
+      .string()
+      .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, 'domain must be a DNS name such as localhost')
+      .default('localhost'),
+    defaultRegistry: z.string().regex(/^[a-z0-9]{5,50}$/, 'default registry must be 5-50 lower-case letters and digits').default('default'),
+    /** `sqlite:<path>` (default: `<data>/berth.db`) or `postgres://...`. */
+    database: z.string().optional(),
+    tls: z
+      .object({
+        cert: z.string().optional(),
+        key: z.string().optional(),
+        selfSigned: z.boolean().default(false),
+      })
+      .default({ selfSigned: false })
+      .refine((tls) => !!tls.cert === !!tls.key, 'tls cert and key must be given together')
+      .refine((tls) => !(tls.selfSigned && tls.cert), 'choose either a certificate or a self-signed one, not both'),
+    uploads: z
+      .object({
+        /** Sessions idle longer than this are abandoned and their bytes reclaimed. */
+        ttlMinutes: z.number().int().positive().default(24 * 60),
+        sweepIntervalMinutes: z.number().positive().default(15),
+      })
+      .default({ ttlMinutes: 24 * 60, sweepIntervalMinutes: 15 }),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** Environment variables and the setting each one sets. */
+const environment: Record<string, (value: string, into: Record<string, unknown>) => void> = {
+  BERTH_LISTEN: (value, into) => (into.listen = value),
+  BERTH_DATA: (value, into) => (into.data = value),
+  BERTH_DOMAIN: (value, into) => (into.domain = value),
+  BERTH_DEFAULT_REGISTRY: (value, into) => (into.defaultRegistry = value),
+  BERTH_DATABASE: (value, into) => (into.database = value),
+  BERTH_LOG_LEVEL: (value, into) => (into.logLevel = value),
+};
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Merges the sources and validates the result. `flags` holds only the flags actually given. */
+export function loadConfig(flags: ConfigInput & { config?: string }, env: NodeJS.ProcessEnv = process.env): Config {
+  const { config: file = env.BERTH_CONFIG, ...flagValues } = flags;
+  const merged: Record<string, unknown> = file ? readConfigFile(file) : {};
+  for (const [name, apply] of Object.entries(environment)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') apply(value, merged);
+  }
+  for (const [key, value] of Object.entries(flagValues)) {
+    if (value === undefined) continue;
+    merged[key] = key === 'tls' ? { ...(merged.tls as object | undefined), ...(value as object) } : value;
+  }
+  const result = configSchema.safeParse(merged);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || 'config'}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  return result.data;
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${file}: ${(error as Error).message}`);
+  }
+}
+
+export function listenAddress(config: Config): { host: string; port: number } {
+  const colon = config.listen.lastIndexOf(':');
+  const host = config.listen.slice(0, colon).replace(/^\[|\]$/g, '');
+  return { host, port: Number(config.listen.slice(colon + 1)) };
+}
+
+export function databaseUrl(config: Config): string {
+  return config.database ?? `sqlite:${path.join(config.data, 'berth.db')}`;
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}

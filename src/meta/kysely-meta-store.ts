@@ -1,0 +1,528 @@
+/**
+ * `MetaStore` on Kysely, one implementation for SQLite and PostgreSQL (schema in `schema.ts`).
+ *
+ * Concurrency: writes are single transactions that never read-then-insert; rows that two
+ * writers may create at once are inserted with `ON CONFLICT`. SQLite serialises writers.
+ * On PostgreSQL (READ COMMITTED) a manifest put takes key-share locks on the blob links and
+ * child manifests it checked, and a manifest delete locks the manifest first, so an index can
+ * never be stored over a child being deleted; tags are upserted in sorted order so concurrent
+ * puts lock them in the same order, and a transaction lost to a deadlock is retried.
+ */
+import type { Kysely, Transaction } from 'kysely';
+import {
+  MissingReferencesError,
+  RegistryExistsError,
+  RegistryNotFoundError,
+  type DeleteManifestResult,
+  type ManifestRecord,
+  type MetaStore,
+  type NewManifest,
+  type Page,
+  type ReferrerRecord,
+  type RegistryRecord,
+  type UploadRecord,
+} from './meta-store.ts';
+import type { SqlDialect } from './migrations.ts';
+import { PreparedQuery } from './prepared-query.ts';
+import type { Database, ManifestsTable } from './schema.ts';
+
+type Db = Kysely<Database>;
+
+/** Stands for "no limit" in the prepared page queries (fits a 64-bit integer). */
+const noLimit = Number.MAX_SAFE_INTEGER;
+/** Sorts before every non-empty name: "no `last`" in the prepared page queries. */
+const beforeAllNames = '';
+/** Rows or values per statement, well below both databases' bound-parameter limits. */
+const batchSize = 500;
+const transactionAttempts = 3;
+
+function timestamp(): string {
+  return new Date().toISOString();
+}
+
+function batches<T>(items: readonly T[]): T[][] {
+  const result: T[][] = [];
+  for (let i = 0; i < items.length; i += batchSize) result.push(items.slice(i, i + batchSize));
+  return result;
+}
+
+/** PostgreSQL's deadlock and serialization failures: the transaction can simply run again. */
+function isRetryableConflict(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001';
+}
+
+type ManifestRow = Pick<
+  ManifestsTable,
+  'digest' | 'media_type' | 'artifact_type' | 'subject' | 'size' | 'content' | 'created_at'
+>;
+
+function toManifestRecord(row: ManifestRow): ManifestRecord {
+  return {
+    digest: row.digest,
+    mediaType: row.media_type,
+    artifactType: row.artifact_type,
+    subject: row.subject,
+    size: row.size,
+    content: row.content,
+    createdAt: row.created_at,
+  };
+}
+
+const manifestColumns = [
+  'm.digest',
+  'm.media_type',
+  'm.artifact_type',
+  'm.subject',
+  'm.size',
+  'm.content',
+  'm.created_at',
+] as const;
+
+/** The queries on the registry's hot paths, compiled once per store. */
+function prepareQueries(db: Db) {
+  return {
+    repositoryId: new PreparedQuery((p: { registry: string; repository: string }) =>
+      db
+        .selectFrom('repositories')
+        .select('id')
+        .where('registry', '=', p.registry)
+        .where('name', '=', p.repository),
+    ),
+
+    manifestByTag: new PreparedQuery((p: { registry: string; repository: string; tag: string }) =>
+      db
+        .selectFrom('repositories as r')
+        .innerJoin('tags as t', 't.repository_id', 'r.id')
+        .innerJoin('manifests as m', (join) =>
+          join.onRef('m.repository_id', '=', 't.repository_id').onRef('m.digest', '=', 't.digest'),
+        )
+        .select(manifestColumns)
+        .where('r.registry', '=', p.registry)
+        .where('r.name', '=', p.repository)
+        .where('t.name', '=', p.tag),
+    ),
+
+    manifestByDigest: new PreparedQuery((p: { registry: string; repository: string; digest: string }) =>
+      db
+        .selectFrom('repositories as r')
+        .innerJoin('manifests as m', 'm.repository_id', 'r.id')
+        .select(manifestColumns)
+        .where('r.registry', '=', p.registry)
+        .where('r.name', '=', p.repository)
+        .where('m.digest', '=', p.digest),
+    ),
+
+    repositoryBlob: new PreparedQuery((p: { registry: string; repository: string; digest: string }) =>
+      db
+        .selectFrom('repositories as r')
+        .innerJoin('repository_blobs as rb', 'rb.repository_id', 'r.id')
+        .innerJoin('blobs as b', 'b.digest', 'rb.digest')
+        .select('b.size')
+        .where('r.registry', '=', p.registry)
+        .where('r.name', '=', p.repository)
+        .where('rb.digest', '=', p.digest),
+    ),
+
+    tagsPage: new PreparedQuery((p: { registry: string; repository: string; last: string; limit: number }) =>
+      db
+        .selectFrom('repositories as r')
+        .innerJoin('tags as t', 't.repository_id', 'r.id')
+        .select('t.name')
+        .where('r.registry', '=', p.registry)
+        .where('r.name', '=', p.repository)
+        .where('t.name', '>', p.last)
+        .orderBy('t.name')
+        .limit(p.limit),
+    ),
+
+    repositoriesPage: new PreparedQuery((p: { registry: string; last: string; limit: number }) =>
+      db
+        .selectFrom('repositories as r')
+        .select('r.name')
+        .where('r.registry', '=', p.registry)
+        .where('r.name', '>', p.last)
+        .where(({ exists, selectFrom }) =>
+          exists(selectFrom('manifests as m').select('m.digest').whereRef('m.repository_id', '=', 'r.id')),
+        )
+        .orderBy('r.name')
+        .limit(p.limit),
+    ),
+
+    repositoryWithManifests: new PreparedQuery((p: { registry: string; repository: string }) =>
+      db
+        .selectFrom('repositories as r')
+        .select('r.id')
+        .where('r.registry', '=', p.registry)
+        .where('r.name', '=', p.repository)
+        .where(({ exists, selectFrom }) =>
+          exists(selectFrom('manifests as m').select('m.digest').whereRef('m.repository_id', '=', 'r.id')),
+        ),
+    ),
+  };
+}
+
+export class KyselyMetaStore implements MetaStore {
+  readonly #db: Db;
+  readonly #postgres: boolean;
+  readonly #queries: ReturnType<typeof prepareQueries>;
+
+  /** `db` must already be migrated (`migrateToLatest`). */
+  constructor(db: Db, dialect: SqlDialect) {
+    this.#db = db;
+    this.#postgres = dialect === 'postgres';
+    this.#queries = prepareQueries(db);
+  }
+
+  async close(): Promise<void> {
+    await this.#db.destroy();
+  }
+
+  async createRegistry(name: string): Promise<RegistryRecord> {
+    const row = await this.#db
+      .insertInto('registries')
+      .values({ name, created_at: timestamp() })
+      .onConflict((oc) => oc.column('name').doNothing())
+      .returning(['name', 'created_at'])
+      .executeTakeFirst();
+    if (!row) throw new RegistryExistsError(name);
+    return { name: row.name, createdAt: row.created_at };
+  }
+
+  async getRegistry(name: string): Promise<RegistryRecord | undefined> {
+    const row = await this.#db
+      .selectFrom('registries')
+      .select(['name', 'created_at'])
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return row && { name: row.name, createdAt: row.created_at };
+  }
+
+  async listRegistries(): Promise<RegistryRecord[]> {
+    const rows = await this.#db.selectFrom('registries').select(['name', 'created_at']).orderBy('name').execute();
+    return rows.map((row) => ({ name: row.name, createdAt: row.created_at }));
+  }
+
+  async deleteRegistry(name: string): Promise<boolean> {
+    // Repositories and everything in them go with the registry (ON DELETE CASCADE).
+    const result = await this.#db.deleteFrom('registries').where('name', '=', name).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async getRepositoryBlob(registry: string, repository: string, digest: string): Promise<{ size: number } | undefined> {
+    const { rows } = await this.#queries.repositoryBlob.execute(this.#db, { registry, repository, digest });
+    return rows[0];
+  }
+
+  async findRegistryBlob(registry: string, digest: string): Promise<{ size: number } | undefined> {
+    return await this.#db
+      .selectFrom('blobs as b')
+      .select('b.size')
+      .where('b.digest', '=', digest)
+      .where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom('repository_blobs as rb')
+            .innerJoin('repositories as r', 'r.id', 'rb.repository_id')
+            .select('rb.digest')
+            .whereRef('rb.digest', '=', 'b.digest')
+            .where('r.registry', '=', registry),
+        ),
+      )
+      .executeTakeFirst();
+  }
+
+  async linkBlob(registry: string, repository: string, digest: string, size: number): Promise<void> {
+    const now = timestamp();
+    await this.#transaction(async (trx) => {
+      const repositoryId = await this.#ensureRepository(trx, registry, repository, now);
+      await trx
+        .insertInto('blobs')
+        .values({ digest, size, created_at: now })
+        .onConflict((oc) => oc.column('digest').doNothing())
+        .execute();
+      await trx
+        .insertInto('repository_blobs')
+        .values({ repository_id: repositoryId, digest, created_at: now })
+        .onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing())
+        .execute();
+    });
+  }
+
+  async unlinkBlob(registry: string, repository: string, digest: string): Promise<boolean> {
+    const result = await this.#db
+      .deleteFrom('repository_blobs')
+      .where('digest', '=', digest)
+      .where('repository_id', '=', (eb) =>
+        eb.selectFrom('repositories').select('id').where('registry', '=', registry).where('name', '=', repository),
+      )
+      .executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async createUpload(upload: { id: string; registry: string; repository: string }): Promise<void> {
+    const now = timestamp();
+    await this.#transaction(async (trx) => {
+      const repositoryId = await this.#ensureRepository(trx, upload.registry, upload.repository, now);
+      await trx.insertInto('uploads').values({ id: upload.id, repository_id: repositoryId, created_at: now }).execute();
+    });
+  }
+
+  async getUpload(registry: string, repository: string, id: string): Promise<UploadRecord | undefined> {
+    const row = await this.#db
+      .selectFrom('uploads as u')
+      .innerJoin('repositories as r', 'r.id', 'u.repository_id')
+      .select(['u.id', 'r.registry', 'r.name', 'u.created_at'])
+      .where('u.id', '=', id)
+      .where('r.registry', '=', registry)
+      .where('r.name', '=', repository)
+      .executeTakeFirst();
+    return row && { id: row.id, registry: row.registry, repository: row.name, createdAt: row.created_at };
+  }
+
+  async getUploadById(id: string): Promise<UploadRecord | undefined> {
+    const row = await this.#db
+      .selectFrom('uploads as u')
+      .innerJoin('repositories as r', 'r.id', 'u.repository_id')
+      .select(['u.id', 'r.registry', 'r.name', 'u.created_at'])
+      .where('u.id', '=', id)
+      .executeTakeFirst();
+    return row && { id: row.id, registry: row.registry, repository: row.name, createdAt: row.created_at };
+  }
+
+  async deleteUpload(id: string): Promise<boolean> {
+    const result = await this.#db.deleteFrom('uploads').where('id', '=', id).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async listUploadsCreatedBefore(cutoff: string): Promise<UploadRecord[]> {
+    const rows = await this.#db
+      .selectFrom('uploads as u')
+      .innerJoin('repositories as r', 'r.id', 'u.repository_id')
+      .select(['u.id', 'r.registry', 'r.name', 'u.created_at'])
+      .where('u.created_at', '<', cutoff)
+      .orderBy('u.created_at')
+      .orderBy('u.id')
+      .execute();
+    return rows.map((row) => ({ id: row.id, registry: row.registry, repository: row.name, createdAt: row.created_at }));
+  }
+
+  async putManifest(manifest: NewManifest): Promise<void> {
+    const now = timestamp();
+    const blobs = [...new Set(manifest.blobs)];
+    const children = [...new Set(manifest.manifests)];
+    // One order for everyone: concurrent puts then lock shared tags in the same order.
+    const tags = [...new Set(manifest.tags)].sort();
+    await this.#transaction(async (trx) => {
+      const repositoryId = await this.#ensureRepository(trx, manifest.registry, manifest.repository, now);
+      const missingBlobs = await this.#missing(trx, 'repository_blobs', repositoryId, blobs);
+      const missingManifests = await this.#missing(trx, 'manifests', repositoryId, children);
+      if (missingBlobs.length > 0 || missingManifests.length > 0) {
+        throw new MissingReferencesError(missingBlobs, missingManifests);
+      }
+
+      const inserted = await trx
+        .insertInto('manifests')
+        .values({
+          repository_id: repositoryId,
+          digest: manifest.digest,
+          media_type: manifest.mediaType,
+          artifact_type: manifest.artifactType,
+          subject: manifest.subject,
+          size: manifest.content.length,
+          content: manifest.content,
+          annotations: manifest.annotations === null ? null : JSON.stringify(manifest.annotations),
+          created_at: now,
+        })
+        .onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing())
+        .returning('digest')
+        .executeTakeFirst();
+
+      // An existing manifest already has its references: they were written with it.
+      if (inserted) {
+        const references = [
+          ...blobs.map((child) => ({ kind: 'blob' as const, child })),
+          ...children.map((child) => ({ kind: 'manifest' as const, child })),
+        ].map(({ kind, child }) => ({
+          repository_id: repositoryId,
+          parent_digest: manifest.digest,
+          kind,
+          child_digest: child,
+        }));
+        for (const batch of batches(references)) {
+          await trx.insertInto('manifest_references').values(batch).execute();
+        }
+      }
+
+      for (const tag of tags) {
+        await trx
+          .insertInto('tags')
+          .values({ repository_id: repositoryId, name: tag, digest: manifest.digest, updated_at: now })
+          .onConflict((oc) => oc.columns(['repository_id', 'name']).doUpdateSet({ digest: manifest.digest, updated_at: now }))
+          .execute();
+      }
+    });
+  }
+
+  async getManifestByDigest(registry: string, repository: string, digest: string): Promise<ManifestRecord | undefined> {
+    const { rows } = await this.#queries.manifestByDigest.execute(this.#db, { registry, repository, digest });
+    return rows[0] && toManifestRecord(rows[0]);
+  }
+
+  async getManifestByTag(registry: string, repository: string, tag: string): Promise<ManifestRecord | undefined> {
+    const { rows } = await this.#queries.manifestByTag.execute(this.#db, { registry, repository, tag });
+    return rows[0] && toManifestRecord(rows[0]);
+  }
+
+  async deleteManifest(registry: string, repository: string, digest: string): Promise<DeleteManifestResult> {
+    return await this.#transaction(async (trx): Promise<DeleteManifestResult> => {
+      const { rows } = await this.#queries.repositoryId.execute(trx, { registry, repository });
+      const repositoryId = rows[0]?.id;
+      if (repositoryId === undefined) return { status: 'not-found' };
+
+      // Locked first, so an index put that checked this child either finished before or sees it gone.
+      const found = await trx
+        .selectFrom('manifests')
+        .select('digest')
+        .where('repository_id', '=', repositoryId)
+        .where('digest', '=', digest)
+        .$if(this.#postgres, (qb) => qb.forUpdate())
+        .executeTakeFirst();
+      if (!found) return { status: 'not-found' };
+
+      const parent = await trx
+        .selectFrom('manifest_references')
+        .select('parent_digest')
+        .where('repository_id', '=', repositoryId)
+        .where('child_digest', '=', digest)
+        .where('kind', '=', 'manifest')
+        .where('parent_digest', '<>', digest)
+        .orderBy('parent_digest')
+        .limit(1)
+        .executeTakeFirst();
+      if (parent) return { status: 'referenced', by: parent.parent_digest };
+
+      await trx.deleteFrom('tags').where('repository_id', '=', repositoryId).where('digest', '=', digest).execute();
+      await trx
+        .deleteFrom('manifest_references')
+        .where('repository_id', '=', repositoryId)
+        .where('parent_digest', '=', digest)
+        .execute();
+      await trx.deleteFrom('manifests').where('repository_id', '=', repositoryId).where('digest', '=', digest).execute();
+      return { status: 'deleted' };
+    });
+  }
+
+  async deleteTag(registry: string, repository: string, tag: string): Promise<boolean> {
+    const result = await this.#db
+      .deleteFrom('tags')
+      .where('name', '=', tag)
+      .where('repository_id', '=', (eb) =>
+        eb.selectFrom('repositories').select('id').where('registry', '=', registry).where('name', '=', repository),
+      )
+      .executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async repositoryExists(registry: string, repository: string): Promise<boolean> {
+    const { rows } = await this.#queries.repositoryWithManifests.execute(this.#db, { registry, repository });
+    return rows.length > 0;
+  }
+
+  async listTags(registry: string, repository: string, page: Page): Promise<string[]> {
+    const { rows } = await this.#queries.tagsPage.execute(this.#db, {
+      registry,
+      repository,
+      last: page.last ?? beforeAllNames,
+      limit: page.n ?? noLimit,
+    });
+    return rows.map((row) => row.name);
+  }
+
+  async listRepositories(registry: string, page: Page): Promise<string[]> {
+    const { rows } = await this.#queries.repositoriesPage.execute(this.#db, {
+      registry,
+      last: page.last ?? beforeAllNames,
+      limit: page.n ?? noLimit,
+    });
+    return rows.map((row) => row.name);
+  }
+
+  async listReferrers(
+    registry: string,
+    repository: string,
+    subject: string,
+    artifactType?: string,
+  ): Promise<ReferrerRecord[]> {
+    const rows = await this.#db
+      .selectFrom('repositories as r')
+      .innerJoin('manifests as m', 'm.repository_id', 'r.id')
+      .select(['m.digest', 'm.media_type', 'm.artifact_type', 'm.size', 'm.annotations'])
+      .where('r.registry', '=', registry)
+      .where('r.name', '=', repository)
+      .where('m.subject', '=', subject)
+      .$if(artifactType !== undefined, (qb) => qb.where('m.artifact_type', '=', artifactType as string))
+      .orderBy('m.digest')
+      .execute();
+    return rows.map((row) => ({
+      digest: row.digest,
+      mediaType: row.media_type,
+      artifactType: row.artifact_type,
+      size: row.size,
+      annotations: row.annotations === null ? null : (JSON.parse(row.annotations) as Record<string, string>),
+    }));
+  }
+
+  async #transaction<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#db.transaction().execute(work);
+      } catch (error) {
+        if (attempt >= transactionAttempts || !isRetryableConflict(error)) throw error;
+      }
+    }
+  }
+
+  /** The repository's id, creating the repository if needed; throws if the registry does not exist. */
+  async #ensureRepository(trx: Transaction<Database>, registry: string, repository: string, now: string): Promise<number> {
+    const existing = await this.#queries.repositoryId.execute(trx, { registry, repository });
+    if (existing.rows[0]) return existing.rows[0].id;
+
+    const registryRow = await trx.selectFrom('registries').select('name').where('name', '=', registry).executeTakeFirst();
+    if (!registryRow) throw new RegistryNotFoundError(registry);
+
+    // A concurrent transaction may be creating the same repository: on conflict, PostgreSQL waits
+    // for it to commit and inserts nothing, and the next statement sees its row.
+    const inserted = await trx
+      .insertInto('repositories')
+      .values({ registry, name: repository, created_at: now })
+      .onConflict((oc) => oc.columns(['registry', 'name']).doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (inserted) return inserted.id;
+
+    const created = await this.#queries.repositoryId.execute(trx, { registry, repository });
+    if (!created.rows[0]) throw new Error(`repository ${registry}/${repository} vanished while being created`);
+    return created.rows[0].id;
+  }
+
+  /** Those of `digests` absent from the repository's blob links or manifests (locked on PostgreSQL). */
+  async #missing(
+    trx: Transaction<Database>,
+    table: 'repository_blobs' | 'manifests',
+    repositoryId: number,
+    digests: string[],
+  ): Promise<string[]> {
+    const found = new Set<string>();
+    for (const batch of batches(digests)) {
+      const rows = await trx
+        .selectFrom(table)
+        .select('digest')
+        .where('repository_id', '=', repositoryId)
+        .where('digest', 'in', batch)
+        .$if(this.#postgres, (qb) => qb.forKeyShare())
+        .execute();
+      for (const row of rows) found.add(row.digest);
+    }
+    return digests.filter((digest) => !found.has(digest));
+  }
+}

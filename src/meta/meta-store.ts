@@ -1,0 +1,146 @@
+/**
+ * The source of truth for everything that is not blob bytes. Every method is asynchronous so the
+ * same call sites work on SQLite (embedded default) and PostgreSQL (several nodes).
+ *
+ * Repositories are addressed by (registry name, repository name). A repository row comes into
+ * being on its first write (upload, mount, manifest) and is visible in the catalog only while it
+ * holds at least one manifest.
+ */
+
+export interface RegistryRecord {
+  name: string;
+  /** ISO-8601 UTC. */
+  createdAt: string;
+}
+
+export interface ManifestRecord {
+  digest: string;
+  mediaType: string;
+  /** The manifest's `artifactType`, or for an image manifest without one, its config media type. */
+  artifactType: string | null;
+  /** Digest of the manifest's `subject`, if any. */
+  subject: string | null;
+  size: number;
+  /** The exact bytes the client pushed. */
+  content: Buffer;
+  createdAt: string;
+}
+
+/** A manifest as a descriptor in a referrers response. */
+export interface ReferrerRecord {
+  digest: string;
+  mediaType: string;
+  artifactType: string | null;
+  size: number;
+  annotations: Record<string, string> | null;
+}
+
+export interface NewManifest {
+  registry: string;
+  repository: string;
+  digest: string;
+  mediaType: string;
+  artifactType: string | null;
+  subject: string | null;
+  annotations: Record<string, string> | null;
+  content: Buffer;
+  /** Digests of blobs the manifest references (config, layers); each must be linked in the repository. */
+  blobs: string[];
+  /** Digests of child manifests (an index's entries); each must exist in the repository. */
+  manifests: string[];
+  /** Tags to point at this manifest (moved if they point elsewhere). */
+  tags: string[];
+}
+
+export interface Page {
+  /** Maximum number of entries; undefined = all. */
+  n?: number;
+  /** Return only entries lexically after this one. */
+  last?: string;
+}
+
+export interface UploadRecord {
+  id: string;
+  registry: string;
+  repository: string;
+  createdAt: string;
+}
+
+export type DeleteManifestResult =
+  | { status: 'deleted' }
+  | { status: 'not-found' }
+  /** Refused: another manifest in the repository (an index) still references it. */
+  | { status: 'referenced'; by: string };
+
+export interface MetaStore {
+  close(): Promise<void>;
+
+  createRegistry(name: string): Promise<RegistryRecord>;
+  getRegistry(name: string): Promise<RegistryRecord | undefined>;
+  listRegistries(): Promise<RegistryRecord[]>;
+  /** Removes the registry and everything in it (repositories, manifests, tags, links, uploads). */
+  deleteRegistry(name: string): Promise<boolean>;
+
+  /** The blob's size if it is linked into the repository. */
+  getRepositoryBlob(registry: string, repository: string, digest: string): Promise<{ size: number } | undefined>;
+  /** The blob's size if it is linked into any repository of the registry. */
+  findRegistryBlob(registry: string, digest: string): Promise<{ size: number } | undefined>;
+  /** Records the blob (once per installation) and links it into the repository, creating the repository. */
+  linkBlob(registry: string, repository: string, digest: string, size: number): Promise<void>;
+  /** Removes the blob's link from the repository; false if it was not linked. */
+  unlinkBlob(registry: string, repository: string, digest: string): Promise<boolean>;
+
+  createUpload(upload: { id: string; registry: string; repository: string }): Promise<void>;
+  getUpload(registry: string, repository: string, id: string): Promise<UploadRecord | undefined>;
+  /** An upload by id alone (for reclaiming stored bytes no session owns). */
+  getUploadById(id: string): Promise<UploadRecord | undefined>;
+  deleteUpload(id: string): Promise<boolean>;
+  /** Uploads created before `cutoff` (ISO-8601), for expiry. */
+  listUploadsCreatedBefore(cutoff: string): Promise<UploadRecord[]>;
+
+  /**
+   * Stores a manifest with its references and tags in one transaction. Throws
+   * `MissingReferencesError` listing any referenced blob or child manifest the repository lacks.
+   * Putting an existing digest again is idempotent (its tags are still applied).
+   */
+  putManifest(manifest: NewManifest): Promise<void>;
+  getManifestByDigest(registry: string, repository: string, digest: string): Promise<ManifestRecord | undefined>;
+  getManifestByTag(registry: string, repository: string, tag: string): Promise<ManifestRecord | undefined>;
+  /** Deletes a manifest and every tag pointing at it. */
+  deleteManifest(registry: string, repository: string, digest: string): Promise<DeleteManifestResult>;
+  deleteTag(registry: string, repository: string, tag: string): Promise<boolean>;
+
+  /** True when the repository exists and holds at least one manifest. */
+  repositoryExists(registry: string, repository: string): Promise<boolean>;
+  /** Tags in lexical (byte) order. */
+  listTags(registry: string, repository: string, page: Page): Promise<string[]>;
+  /** Repositories holding at least one manifest, in lexical (byte) order. */
+  listRepositories(registry: string, page: Page): Promise<string[]>;
+  /** Manifests in the repository whose subject is `subject`, optionally filtered by artifact type. */
+  listReferrers(registry: string, repository: string, subject: string, artifactType?: string): Promise<ReferrerRecord[]>;
+}
+
+export class MissingReferencesError extends Error {
+  constructor(
+    readonly blobs: string[],
+    readonly manifests: string[],
+  ) {
+    super(`missing references: ${[...blobs, ...manifests].join(', ')}`);
+    this.name = 'MissingReferencesError';
+  }
+}
+
+export class RegistryExistsError extends Error {
+  constructor(readonly registry: string) {
+    super(`registry ${registry} already exists`);
+    this.name = 'RegistryExistsError';
+  }
+}
+
+/** A write named a registry that does not exist. */
+export class RegistryNotFoundError extends Error {
+  constructor(readonly registry: string) {
+    super(`registry ${registry} does not exist`);
+    this.name = 'RegistryNotFoundError';
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * Manifests, tags, the catalog and referrers: validation on push, content negotiation on pull,
+ * and the bookkeeping that keeps a manifest, its references and its tags in one transaction.
+ */
+import { digestOf, parseDigest } from '../oci/digest.ts';
+import { RegistryError } from '../oci/errors.ts';
+import { acceptsMediaType, parseManifest, selectPlatform, MAX_MANIFEST_BYTES } from '../oci/manifest.ts';
+import { assertTag, type ManifestReference } from '../oci/names.ts';
+import { MissingReferencesError, type ManifestRecord, type MetaStore, type Page, type ReferrerRecord } from '../meta/meta-store.ts';
+
+export interface StoredManifest {
+  digest: string;
+  mediaType: string;
+  subject: string | null;
+}
+
+
+const hostPlatform = {
+  os: 'linux',
+  architecture: process.arch === 'x64' ? 'amd64' : process.arch,
+};
+
+export class ManifestService {
+  constructor(private readonly meta: MetaStore) {}
+
+  async put(
+    registry: string,
+    repository: string,
+    reference: ManifestReference,
+    body: Buffer,
+    contentType: string | undefined,
+    extraTags: string[] = [],
+  ): Promise<StoredManifest> {
+    if (body.length > MAX_MANIFEST_BYTES) {
+      throw new RegistryError('SIZE_INVALID', `manifest exceeds ${MAX_MANIFEST_BYTES} bytes`, { status: 413 });
+    }
+    const parsed = parseManifest(body, contentType);
+    let digest: string;
+    if (reference.kind === 'digest') {
+      const algorithm = parseDigest(reference.digest).algorithm;
+      digest = digestOf(body, algorithm);
+      if (digest !== reference.digest) {
+        throw new RegistryError('DIGEST_INVALID', `manifest digest ${digest} does not match ${reference.digest}`);
+      }
+    } else {
+      digest = digestOf(body);
+    }
+    for (const tag of extraTags) assertTag(tag);
+    const tags = reference.kind === 'tag' ? [reference.tag, ...extraTags] : extraTags;
+    try {
+      await this.meta.putManifest({
+        registry,
+        repository,
+        digest,
+        mediaType: parsed.mediaType,
+        artifactType: parsed.artifactType,
+        subject: parsed.subject?.digest ?? null,
+        annotations: parsed.annotations,
+        content: body,
+        blobs: parsed.blobs.map((blob) => blob.digest),
+        manifests: parsed.manifests.map((child) => child.digest),
+        tags,
+      });
+    } catch (error) {
+      if (error instanceof MissingReferencesError) {
+        throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `manifest references content unknown to this repository: ${[...error.blobs, ...error.manifests].join(', ')}`, {
+          detail: { blobs: error.blobs, manifests: error.manifests },
+        });
+      }
+      throw error;
+    }
+    return { digest, mediaType: parsed.mediaType, subject: parsed.subject?.digest ?? null };
+  }
+
+  /**
+   * The manifest a pull asks for. By tag, a client that does not accept the stored index type is
+   * served the host platform's entry instead (as Distribution does for old clients); a client
+   * that accepts neither gets `MANIFEST_UNKNOWN`. By digest, the exact content is served.
+   */
+  async get(registry: string, repository: string, reference: ManifestReference, accept: string | string[] | undefined): Promise<ManifestRecord> {
+    const record =
+      reference.kind === 'digest'
+        ? await this.meta.getManifestByDigest(registry, repository, reference.digest)
+        : await this.meta.getManifestByTag(registry, repository, reference.tag);
+    if (!record) throw manifestUnknown(reference);
+    if (reference.kind === 'digest' || acceptsMediaType(accept, record.mediaType)) return record;
+    const parsed = parseManifest(record.content, record.mediaType);
+    const child = parsed.kind === 'index' ? selectPlatform(parsed.manifests, hostPlatform) : undefined;
+    if (child && acceptsMediaType(accept, child.mediaType)) {
+      const childRecord = await this.meta.getManifestByDigest(registry, repository, child.digest);
+      if (childRecord) return childRecord;
+    }
+    throw new RegistryError('MANIFEST_UNKNOWN', `manifest is ${record.mediaType}, which the Accept header does not allow`);
+  }
+
+  async delete(registry: string, repository: string, reference: ManifestReference): Promise<void> {
+    if (reference.kind === 'tag') {
+      if (!(await this.meta.deleteTag(registry, repository, reference.tag))) throw manifestUnknown(reference);
+      return;
+    }
+    const result = await this.meta.deleteManifest(registry, repository, reference.digest);
+    if (result.status === 'not-found') throw manifestUnknown(reference);
+    if (result.status === 'referenced') {
+      throw new RegistryError('DENIED', `manifest ${reference.digest} is referenced by ${result.by}; delete that first`, { status: 409 });
+    }
+  }
+
+  async tags(registry: string, repository: string, page: Page): Promise<string[]> {
+    const tags = await this.meta.listTags(registry, repository, page);
+    if (tags.length === 0 && !(await this.meta.repositoryExists(registry, repository))) {
+      throw new RegistryError('NAME_UNKNOWN', `repository ${repository} is not known to this registry`);
+    }
+    return tags;
+  }
+
+  async catalog(registry: string, page: Page): Promise<string[]> {
+    return this.meta.listRepositories(registry, page);
+  }
+
+  async referrers(registry: string, repository: string, subject: string, artifactType?: string): Promise<ReferrerRecord[]> {
+    parseDigest(subject);
+    return this.meta.listReferrers(registry, repository, subject, artifactType);
+  }
+}
+
+function manifestUnknown(reference: ManifestReference): RegistryError {
+  const name = reference.kind === 'tag' ? `tag ${reference.tag}` : `manifest ${reference.digest}`;
+  return new RegistryError('MANIFEST_UNKNOWN', `${name} is not known to this repository`);
+}

@@ -1,0 +1,249 @@
+/**
+ * Blob upload sessions: open, append chunks in order, finish under a verified digest, cancel,
+ * mount from another repository, and monolithic pushes. The sha256 state of an open session is
+ * kept in memory while bytes flow; after a restart (or any doubt) it is rebuilt from the stored
+ * bytes, so a session survives a restart.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Hash } from 'node:crypto';
+import { createDigester, finishDigest, parseDigest, type DigestAlgorithm } from '../oci/digest.ts';
+import { RegistryError } from '../oci/errors.ts';
+import type { BlobStore, UploadWriter } from '../store/blob-store.ts';
+import type { MetaStore } from '../meta/meta-store.ts';
+
+export interface ContentRange {
+  start: number;
+  end: number;
+}
+
+export interface UploadStatus {
+  id: string;
+  size: number;
+}
+
+interface SessionState {
+  hash: Hash;
+  size: number;
+  busy: boolean;
+}
+
+export interface UploadServiceOptions {
+  /** Sessions untouched for this long are abandoned and reclaimed. */
+  ttlMs: number;
+}
+
+export class UploadService {
+  private readonly sessions = new Map<string, SessionState>();
+
+  constructor(
+    private readonly meta: MetaStore,
+    private readonly store: BlobStore,
+    private readonly options: UploadServiceOptions,
+  ) {}
+
+  async start(registry: string, repository: string): Promise<UploadStatus> {
+    const id = randomUUID();
+    await this.meta.createUpload({ id, registry, repository });
+    this.sessions.set(id, { hash: createDigester('sha256'), size: 0, busy: false });
+    return { id, size: 0 };
+  }
+
+  async status(registry: string, repository: string, id: string): Promise<UploadStatus> {
+    await this.requireSession(registry, repository, id);
+    const writer = await this.store.openUpload(id);
+    try {
+      return { id, size: writer.size };
+    } finally {
+      await writer.close();
+    }
+  }
+
+  /** Appends a chunk; `range`, when given, must start where the upload ends. */
+  async append(
+    registry: string,
+    repository: string,
+    id: string,
+    source: AsyncIterable<Uint8Array>,
+    range?: ContentRange,
+  ): Promise<UploadStatus> {
+    await this.requireSession(registry, repository, id);
+    return this.withSession(id, async (writer, state) => {
+      await this.appendChunk(writer, state, source, range);
+      return { id, size: writer.size };
+    });
+  }
+
+  /** Appends an optional final chunk, verifies the digest and publishes the blob. */
+  async complete(
+    registry: string,
+    repository: string,
+    id: string,
+    digest: string | undefined,
+    source: AsyncIterable<Uint8Array> | undefined,
+    range?: ContentRange,
+  ): Promise<string> {
+    if (!digest) throw new RegistryError('DIGEST_INVALID', 'the digest query parameter is required');
+    const parsed = parseDigest(digest);
+    await this.requireSession(registry, repository, id);
+    return this.withSession(id, async (writer, state) => {
+      if (source) await this.appendChunk(writer, state, source, range);
+      await this.verify(writer, state, parsed.algorithm, digest);
+      await writer.commit(digest);
+      this.sessions.delete(id);
+      await this.meta.linkBlob(registry, repository, digest, writer.size);
+      await this.meta.deleteUpload(id);
+      return digest;
+    });
+  }
+
+  async cancel(registry: string, repository: string, id: string): Promise<void> {
+    await this.requireSession(registry, repository, id);
+    this.sessions.delete(id);
+    await this.meta.deleteUpload(id);
+    await this.store.deleteUpload(id);
+  }
+
+  /** A whole blob in one request (`POST ...?digest=`): no session record is needed. */
+  async putMonolithic(
+    registry: string,
+    repository: string,
+    digest: string,
+    source: AsyncIterable<Uint8Array>,
+  ): Promise<string> {
+    const parsed = parseDigest(digest);
+    const id = randomUUID();
+    const writer = await this.store.openUpload(id);
+    const state: SessionState = { hash: createDigester('sha256'), size: 0, busy: true };
+    try {
+      await this.appendChunk(writer, state, source);
+      await this.verify(writer, state, parsed.algorithm, digest);
+      await writer.commit(digest);
+    } catch (error) {
+      await writer.cancel();
+      throw error;
+    }
+    await this.meta.linkBlob(registry, repository, digest, writer.size);
+    return digest;
+  }
+
+  /**
+   * Mounts a blob from `from` (or, without `from`, from any repository of the same registry).
+   * Returns false when the blob is not readable there; the caller then opens a session instead.
+   */
+  async mount(registry: string, repository: string, digest: string, from: string | undefined): Promise<boolean> {
+    parseDigest(digest);
+    const source = from
+      ? await this.meta.getRepositoryBlob(registry, from, digest)
+      : await this.meta.findRegistryBlob(registry, digest);
+    if (!source || !(await this.store.stat(digest))) return false;
+    await this.meta.linkBlob(registry, repository, digest, source.size);
+    return true;
+  }
+
+  /** Reclaims sessions older than the TTL and upload bytes that no session owns. */
+  async expireAbandoned(now = Date.now()): Promise<number> {
+    const cutoff = new Date(now - this.options.ttlMs);
+    let reclaimed = 0;
+    for (const upload of await this.meta.listUploadsCreatedBefore(cutoff.toISOString())) {
+      const state = this.sessions.get(upload.id);
+      if (state?.busy) continue;
+      this.sessions.delete(upload.id);
+      await this.meta.deleteUpload(upload.id);
+      await this.store.deleteUpload(upload.id);
+      reclaimed++;
+    }
+    for await (const upload of this.store.listUploads()) {
+      if (upload.modified >= cutoff || this.sessions.get(upload.id)?.busy) continue;
+      if (await this.meta.getUploadById(upload.id)) continue;
+      await this.store.deleteUpload(upload.id);
+      reclaimed++;
+    }
+    return reclaimed;
+  }
+
+  private async requireSession(registry: string, repository: string, id: string): Promise<void> {
+    if (!(await this.meta.getUpload(registry, repository, id))) {
+      throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${id} is not known to this repository`);
+    }
+  }
+
+  /** Runs `work` with the session's writer and an up-to-date hash state, one request at a time. */
+  private async withSession<T>(id: string, work: (writer: UploadWriter, state: SessionState) => Promise<T>): Promise<T> {
+    const existing = this.sessions.get(id);
+    if (existing?.busy) {
+      throw new RegistryError('BLOB_UPLOAD_INVALID', 'another request is writing to this upload');
+    }
+    const writer = await this.store.openUpload(id);
+    let state = existing;
+    if (!state || state.size !== writer.size) {
+      state = { hash: createDigester('sha256'), size: 0, busy: false };
+      this.sessions.set(id, state);
+      for await (const chunk of writer.read()) state.hash.update(chunk as Buffer);
+      state.size = writer.size;
+    }
+    state.busy = true;
+    try {
+      return await work(writer, state);
+    } catch (error) {
+      // The in-memory hash may have seen bytes that never reached the store: rebuild it next time.
+      if (this.sessions.get(id) === state) this.sessions.delete(id);
+      throw error;
+    } finally {
+      state.busy = false;
+      await writer.close();
+    }
+  }
+
+  private async appendChunk(
+    writer: UploadWriter,
+    state: SessionState,
+    source: AsyncIterable<Uint8Array>,
+    range?: ContentRange,
+  ): Promise<void> {
+    if (range && range.start !== writer.size) {
+      throw new RegistryError('BLOB_UPLOAD_INVALID', `chunk starts at ${range.start} but the upload has ${writer.size} bytes`, {
+        status: 416,
+        headers: { Range: rangeHeader(writer.size) },
+      });
+    }
+    const before = writer.size;
+    const snapshot = range ? state.hash.copy() : undefined;
+    const hashed = hashAlong(source, state.hash);
+    const appended = await writer.append(hashed);
+    state.size = writer.size;
+    if (range && snapshot && appended !== range.end - range.start + 1) {
+      await writer.truncate(before);
+      state.hash = snapshot;
+      state.size = before;
+      throw new RegistryError('BLOB_UPLOAD_INVALID', `chunk has ${appended} bytes but Content-Range announced ${range.end - range.start + 1}`);
+    }
+  }
+
+  private async verify(writer: UploadWriter, state: SessionState, algorithm: DigestAlgorithm, expected: string): Promise<void> {
+    let actual: string;
+    if (algorithm === 'sha256') {
+      actual = finishDigest(state.hash.copy(), 'sha256');
+    } else {
+      const hash = createDigester(algorithm);
+      for await (const chunk of writer.read()) hash.update(chunk as Buffer);
+      actual = finishDigest(hash, algorithm);
+    }
+    if (actual !== expected) {
+      throw new RegistryError('DIGEST_INVALID', `digest ${expected} does not match the uploaded content (${actual})`, {
+        detail: { expected, actual },
+      });
+    }
+  }
+}
+
+async function* hashAlong(source: AsyncIterable<Uint8Array>, hash: Hash): AsyncIterable<Uint8Array> {
+  for await (const chunk of source) {
+    hash.update(chunk);
+    yield chunk;
+  }
+}
+
+/** The `Range` header of an upload: the inclusive byte range received so far ("0-0" when empty). */
+export function rangeHeader(size: number): string {
+  return `0-${size > 0 ? size - 1 : 0}`;
+}

@@ -1,0 +1,98 @@
+/**
+ * Content-addressed blob bytes. Write-once: bytes reach a blob only through an upload that is
+ * committed under its verified digest, published atomically. The store knows nothing about
+ * registries or repositories — those live in `meta/`.
+ */
+import type { Readable } from 'node:stream';
+
+export interface BlobInfo {
+  size: number;
+}
+
+export interface ByteRange {
+  /** First byte, inclusive. */
+  start: number;
+  /** Last byte, inclusive. */
+  end: number;
+}
+
+export interface UploadInfo {
+  id: string;
+  size: number;
+  modified: Date;
+}
+
+/**
+ * An open upload session's bytes: appended in order, then committed under a digest or cancelled.
+ * Calls on one writer run one after another, in call order.
+ */
+export interface UploadWriter {
+  readonly id: string;
+  /** Bytes written so far. */
+  readonly size: number;
+  /**
+   * Appends every chunk of `source` in order and resolves with the number of bytes appended.
+   * On a source or write error the bytes already appended stay appended (and `size` says so).
+   */
+  append(source: AsyncIterable<Uint8Array>): Promise<number>;
+  /** Cuts the upload back to `size` bytes (used to undo a rejected chunk). */
+  truncate(size: number): Promise<void>;
+  /** Streams the bytes written so far (to re-hash after a restart). */
+  read(): Readable;
+  /**
+   * Makes the bytes durable and publishes them as blob `digest`; the caller has verified the
+   * digest. If the blob already exists the upload is simply discarded. The writer is closed after.
+   */
+  commit(digest: string): Promise<void>;
+  /** Discards the upload's bytes. */
+  cancel(): Promise<void>;
+  /** Releases file handles without deleting anything. */
+  close(): Promise<void>;
+}
+
+export interface BlobStore {
+  /** Size of a published blob, or undefined. */
+  stat(digest: string): Promise<BlobInfo | undefined>;
+  /** Reads a published blob, whole or a range; rejects with `BlobNotFoundError` if absent. */
+  read(digest: string, range?: ByteRange): Promise<Readable>;
+  /** Deletes a published blob; false if it was absent. */
+  delete(digest: string): Promise<boolean>;
+  /** Every published blob's digest (for garbage collection). */
+  list(): AsyncIterable<string>;
+  /** Opens an upload session's writer, creating its (empty) storage if it does not exist. */
+  openUpload(id: string): Promise<UploadWriter>;
+  /** Removes an upload's bytes; false if there were none. */
+  deleteUpload(id: string): Promise<boolean>;
+  /** Every upload with stored bytes (for expiry of abandoned sessions). */
+  listUploads(): AsyncIterable<UploadInfo>;
+}
+
+/**
+ * True for a well-formed upload id: a UUID or another `[A-Za-z0-9_-]{1,64}` id, never a path.
+ * Drivers build storage keys from upload ids, so every layer applies the same rule.
+ */
+export function isUploadId(id: string): boolean {
+  return /^[A-Za-z0-9_-]{1,64}$/.test(id);
+}
+
+export class BlobNotFoundError extends Error {
+  constructor(readonly digest: string) {
+    super(`blob ${digest} not found`);
+    this.name = 'BlobNotFoundError';
+  }
+}
+
+/**
+ * A storage failure, normalised so that its message names only the operation and the error code
+ * (never a path, bucket or account). The original error is kept as `cause` for server logs.
+ */
+export class BlobStoreError extends Error {
+  constructor(
+    readonly operation: string,
+    readonly code: string | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(`blob store ${operation} failed${code ? ` (${code})` : ''}`, options);
+    this.name = 'BlobStoreError';
+  }
+}

@@ -1,0 +1,390 @@
+/**
+ * `BlobStore` on the local filesystem.
+ *
+ * On-disk layout under the configured root:
+ *
+ *   <root>/
+ *     uploads/
+ *       <id>                      bytes of one upload session, appended in order. Created empty by
+ *                                 `openUpload`; removed by `commit` (renamed into `blobs/`),
+ *                                 `cancel` and `deleteUpload`. Not fsynced until commit: after a
+ *                                 crash an upload may be shorter than acknowledged (the service
+ *                                 compares sizes and re-hashes on resume).
+ *     blobs/
+ *       <algorithm>/              `sha256` or `sha512`
+ *         <first two hex>/        fan-out directory, so no directory holds millions of entries;
+ *                                 created on first use, never removed
+ *           <encoded>             a published blob: exactly the bytes whose digest is
+ *                                 `<algorithm>:<encoded>`, mode 0444, never modified. Appears only
+ *                                 through an atomic rename of a complete, fdatasynced upload;
+ *                                 removed only by `delete` (garbage collection).
+ *
+ * No temporary files exist besides `uploads/`: a crash at any point leaves either the upload or
+ * the complete blob. Blob deletion is not fsynced — a blob that reappears after a crash is garbage
+ * that the next collection removes again.
+ *
+ * Upload writers use positional writes on one open file descriptor. One writer per upload id at
+ * a time: the service layer serialises requests for the same upload session.
+ */
+import { constants, createReadStream } from 'node:fs';
+import { chmod, mkdir, open, opendir, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { isDigestAlgorithm, parseDigest, type DigestAlgorithm } from '../oci/digest.ts';
+import { RegistryError } from '../oci/errors.ts';
+import { BlobNotFoundError, isUploadId, type BlobInfo, type BlobStore, type ByteRange, type UploadInfo, type UploadWriter } from './blob-store.ts';
+
+/** Appends are gathered into writes of at least this size (one `writev` each). */
+const WRITE_BATCH_BYTES = 2 * 1024 * 1024;
+/** Stays below the kernel's IOV_MAX (1024) so one `writev` is one syscall. */
+const WRITE_BATCH_CHUNKS = 512;
+/** Chunk size of read streams. */
+const READ_CHUNK_BYTES = 1024 * 1024;
+
+const encodedPattern: Record<DigestAlgorithm, RegExp> = {
+  sha256: /^[a-f0-9]{64}$/,
+  sha512: /^[a-f0-9]{128}$/,
+};
+
+export class FsBlobStore implements BlobStore {
+  readonly root: string;
+  private readonly blobsDir: string;
+  private readonly uploadsDir: string;
+  private uploadsReady: Promise<unknown> | undefined;
+  /** Fan-out directories whose whole path is known to be durable; see `ensureDurableDir`. */
+  private readonly durableDirs = new Set<string>();
+
+  constructor(root: string) {
+    this.root = resolve(root);
+    this.blobsDir = join(this.root, 'blobs');
+    this.uploadsDir = join(this.root, 'uploads');
+  }
+
+  async stat(digest: string): Promise<BlobInfo | undefined> {
+    try {
+      const info = await stat(this.blobPath(digest));
+      return { size: info.size };
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  async read(digest: string, range?: ByteRange): Promise<Readable> {
+    let handle: FileHandle;
+    try {
+      handle = await open(this.blobPath(digest), constants.O_RDONLY);
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') throw new BlobNotFoundError(digest);
+      throw error;
+    }
+    try {
+      const { size } = await handle.stat();
+      if (range === undefined) {
+        if (size === 0) {
+          await handle.close();
+          return Readable.from([], { objectMode: false });
+        }
+        return handle.createReadStream({ highWaterMark: READ_CHUNK_BYTES });
+      }
+      if (range.start >= size) {
+        throw new RegistryError('RANGE_INVALID', `range starts at ${range.start}, blob has ${size} bytes`);
+      }
+      const end = Math.min(range.end, size - 1);
+      return handle.createReadStream({ start: range.start, end, highWaterMark: READ_CHUNK_BYTES });
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  }
+
+  async delete(digest: string): Promise<boolean> {
+    return removeFile(this.blobPath(digest));
+  }
+
+  async *list(): AsyncIterable<string> {
+    for (const algorithm of await listNames(this.blobsDir)) {
+      if (!isDigestAlgorithm(algorithm)) continue;
+      const pattern = encodedPattern[algorithm];
+      for (const prefix of await listNames(join(this.blobsDir, algorithm))) {
+        const fanOut = join(this.blobsDir, algorithm, prefix);
+        let dir;
+        try {
+          dir = await opendir(fanOut);
+        } catch (error) {
+          if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') continue;
+          throw error;
+        }
+        for await (const entry of dir) {
+          if (entry.isFile() && pattern.test(entry.name) && entry.name.startsWith(prefix)) {
+            yield `${algorithm}:${entry.name}`;
+          }
+        }
+      }
+    }
+  }
+
+  async openUpload(id: string): Promise<UploadWriter> {
+    this.uploadsReady ??= mkdir(this.uploadsDir, { recursive: true });
+    try {
+      await this.uploadsReady;
+    } catch (error) {
+      this.uploadsReady = undefined;
+      throw error;
+    }
+    const path = this.uploadPath(id);
+    const handle = await open(path, constants.O_RDWR | constants.O_CREAT, 0o644);
+    try {
+      const { size } = await handle.stat();
+      return new FsUploadWriter(id, path, handle, size, (digest) => this.publish(path, digest));
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  }
+
+  async deleteUpload(id: string): Promise<boolean> {
+    return removeFile(this.uploadPath(id));
+  }
+
+  async *listUploads(): AsyncIterable<UploadInfo> {
+    let dir;
+    try {
+      dir = await opendir(this.uploadsDir);
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return;
+      throw error;
+    }
+    for await (const entry of dir) {
+      if (!entry.isFile() || !isUploadId(entry.name)) continue;
+      try {
+        const info = await stat(join(this.uploadsDir, entry.name));
+        yield { id: entry.name, size: info.size, modified: info.mtime };
+      } catch (error) {
+        // Committed or deleted while listing.
+        if (errorCode(error) !== 'ENOENT') throw error;
+      }
+    }
+  }
+
+  /** Publishes the (already fdatasynced) upload file at `uploadPath` as blob `digest`. */
+  private async publish(uploadPath: string, digest: string): Promise<void> {
+    const blobPath = this.blobPath(digest);
+    if (await this.stat(digest)) {
+      await removeFile(uploadPath);
+      return;
+    }
+    const fanOut = dirname(blobPath);
+    await this.ensureDurableDir(fanOut);
+    // Two commits of the same digest may both get here; the second rename replaces the first
+    // blob with identical bytes, and readers of the first keep their open file.
+    await rename(uploadPath, blobPath);
+    await chmod(blobPath, 0o444);
+    await fsyncDir(fanOut);
+  }
+
+  /**
+   * Creates `dir` if needed and fsyncs every directory on its path below the root once per
+   * process, so a new fan-out directory's own entry survives a crash — even when a concurrent
+   * commit created it and has not fsynced it yet.
+   */
+  private async ensureDurableDir(dir: string): Promise<void> {
+    if (this.durableDirs.has(dir)) return;
+    await mkdir(dir, { recursive: true });
+    for (let parent = dirname(dir); parent.startsWith(this.root); parent = dirname(parent)) {
+      await fsyncDir(parent);
+      if (parent === this.root) break;
+    }
+    this.durableDirs.add(dir);
+  }
+
+  private blobPath(digest: string): string {
+    const { algorithm, encoded } = parseDigest(digest);
+    return join(this.blobsDir, algorithm, encoded.slice(0, 2), encoded);
+  }
+
+  private uploadPath(id: string): string {
+    if (!isUploadId(id)) {
+      throw new RegistryError('BLOB_UPLOAD_UNKNOWN', 'invalid upload id');
+    }
+    return join(this.uploadsDir, id);
+  }
+}
+
+class FsUploadWriter implements UploadWriter {
+  private handle: FileHandle | undefined;
+  private written: number;
+  /** Operations on one writer run one after another, in call order. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly id: string,
+    private readonly path: string,
+    handle: FileHandle,
+    size: number,
+    private readonly publish: (digest: string) => Promise<void>,
+  ) {
+    this.handle = handle;
+    this.written = size;
+  }
+
+  get size(): number {
+    return this.written;
+  }
+
+  append(source: AsyncIterable<Uint8Array>): Promise<number> {
+    return this.exclusive(async (handle) => {
+      const before = this.written;
+      const iterator = source[Symbol.asyncIterator]();
+      let batch: Uint8Array[] = [];
+      let batchBytes = 0;
+      let inFlight: Promise<void> = Promise.resolve();
+      let sourceFailure: { error: unknown } | undefined;
+      try {
+        for (;;) {
+          let next: IteratorResult<Uint8Array>;
+          try {
+            next = await iterator.next();
+          } catch (error) {
+            sourceFailure = { error };
+            break;
+          }
+          if (next.done) break;
+          if (next.value.byteLength === 0) continue;
+          batch.push(next.value);
+          batchBytes += next.value.byteLength;
+          if (batchBytes >= WRITE_BATCH_BYTES || batch.length >= WRITE_BATCH_CHUNKS) {
+            // One write in flight while the next batch is gathered; writes stay in order.
+            await inFlight;
+            inFlight = this.writeAll(handle, batch);
+            inFlight.catch(() => undefined);
+            batch = [];
+            batchBytes = 0;
+          }
+        }
+        await inFlight;
+        // What the source delivered before failing is appended too, so `size` matches what a
+        // caller hashing the same chunks has seen.
+        await this.writeAll(handle, batch);
+      } catch (writeError) {
+        if (!sourceFailure) await closeQuietly(iterator);
+        throw writeError;
+      }
+      if (sourceFailure) throw sourceFailure.error;
+      return this.written - before;
+    });
+  }
+
+  truncate(size: number): Promise<void> {
+    return this.exclusive(async (handle) => {
+      await handle.truncate(size);
+      this.written = size;
+    });
+  }
+
+  read(): Readable {
+    this.current();
+    if (this.written === 0) return Readable.from([], { objectMode: false });
+    return createReadStream(this.path, { start: 0, end: this.written - 1, highWaterMark: READ_CHUNK_BYTES });
+  }
+
+  commit(digest: string): Promise<void> {
+    return this.exclusive(async (handle) => {
+      await handle.datasync();
+      await this.release(handle);
+      await this.publish(digest);
+    });
+  }
+
+  cancel(): Promise<void> {
+    return this.exclusive(async (handle) => {
+      await this.release(handle);
+      await removeFile(this.path);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.queue.catch(() => undefined);
+    if (this.handle) await this.release(this.handle);
+  }
+
+  private async release(handle: FileHandle): Promise<void> {
+    this.handle = undefined;
+    await handle.close();
+  }
+
+  private current(): FileHandle {
+    if (!this.handle) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', 'upload writer is closed');
+    return this.handle;
+  }
+
+  private exclusive<T>(operation: (handle: FileHandle) => Promise<T>): Promise<T> {
+    const result = this.queue.catch(() => undefined).then(() => operation(this.current()));
+    this.queue = result;
+    return result;
+  }
+
+  /** Writes `chunks` at the end of the upload, resuming after short writes. */
+  private async writeAll(handle: FileHandle, chunks: Uint8Array[]): Promise<void> {
+    let pending = chunks;
+    while (pending.length > 0) {
+      const { bytesWritten } = await handle.writev(pending, this.written);
+      if (bytesWritten === 0) throw new Error('write made no progress');
+      this.written += bytesWritten;
+      pending = dropBytes(pending, bytesWritten);
+    }
+  }
+}
+
+/** `chunks` without their first `count` bytes. */
+function dropBytes(chunks: Uint8Array[], count: number): Uint8Array[] {
+  let remaining = count;
+  let index = 0;
+  while (index < chunks.length && remaining >= chunks[index]!.byteLength) {
+    remaining -= chunks[index]!.byteLength;
+    index += 1;
+  }
+  const rest = chunks.slice(index);
+  if (remaining > 0 && rest.length > 0) rest[0] = rest[0]!.subarray(remaining);
+  return rest;
+}
+
+async function closeQuietly(iterator: AsyncIterator<unknown>): Promise<void> {
+  try {
+    await iterator.return?.();
+  } catch {
+    // The write error is the one to report.
+  }
+}
+
+async function fsyncDir(path: string): Promise<void> {
+  const handle = await open(path, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function removeFile(path: string): Promise<boolean> {
+  try {
+    await unlink(path);
+    return true;
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return false;
+    throw error;
+  }
+}
+
+async function listNames(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return [];
+    throw error;
+  }
+}
+
+function errorCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}

@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { startBerth, type BerthProcess } from '../helpers/berth-process.ts';
+import { createPodmanEnv, type PodmanEnv } from '../helpers/podman.ts';
+import { hostArch, remoteManifest, skopeoCopy, testImages, type TestImages } from '../helpers/images.ts';
+
+describe('podman against Berth', () => {
+  let berth: BerthProcess | undefined;
+  let podman: PodmanEnv | undefined;
+  let images: TestImages;
+  let pulled: string;
+
+  before(async () => {
+    [berth, images] = await Promise.all([startBerth(), testImages()]);
+    podman = await createPodmanEnv([berth.host]);
+    pulled = `${berth.host}/podman/busybox:1`;
+    await skopeoCopy(images.single.ref, `docker://${pulled}`);
+  });
+  after(async () => {
+    await podman?.cleanup();
+    await berth?.stop();
+  });
+
+  test('podman pull 127.0.0.1:<port>/podman/busybox:1 gets the pushed image', async () => {
+    await podman!.podman(['pull', '--quiet', pulled]);
+    const { stdout } = await podman!.podman(['image', 'inspect', '--format', '{{.Digest}}', pulled]);
+    assert.equal(stdout.trim(), images.single.digest);
+  });
+
+  test('podman run --rm --network none 127.0.0.1:<port>/podman/busybox:1 prints its /arch.txt', async () => {
+    const { stdout } = await podman!.podman(['run', '--rm', '--network', 'none', pulled]);
+    assert.equal(stdout, `${hostArch()}\n`);
+  });
+
+  test('podman push --format oci … 127.0.0.1:<port>/podman/pushed:oci', async () => {
+    const pushed = `${berth!.host}/podman/pushed:oci`;
+    const digestFile = join(podman!.dir, 'pushed.digest');
+    await podman!.podman(['push', '--quiet', '--format', 'oci', '--digestfile', digestFile, pulled, pushed]);
+    const remote = await remoteManifest(pushed);
+    assert.equal(remote.digest, (await readFile(digestFile, 'utf8')).trim());
+    assert.equal(remote.mediaType, 'application/vnd.oci.image.manifest.v1+json');
+  });
+});

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { sql } from 'kysely';
+import { openMetaStore, parseMetaStoreUrl, type MetaStore } from '../src/meta/index.ts';
+import { openSqlite } from '../src/meta/sqlite.ts';
+import { metaStoreContract } from './contract/meta-store.contract.ts';
+
+metaStoreContract('sqlite', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-meta-'));
+  const url = `sqlite:${join(dir, 'meta', 'berth.db')}`;
+  let store: MetaStore = await openMetaStore({ url });
+  return {
+    store,
+    async reopen() {
+      await store.close();
+      store = await openMetaStore({ url });
+      return store;
+    },
+    async cleanup() {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe('SQLite metadata database', () => {
+  it('opens with WAL, durable commits, a busy timeout and foreign keys', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'berth-meta-'));
+    const db = openSqlite(join(dir, 'berth.db'));
+    try {
+      const pragma = async (name: string) =>
+        Object.values((await sql.raw(`pragma ${name}`).execute(db)).rows[0] as object)[0];
+      assert.equal(await pragma('journal_mode'), 'wal');
+      assert.equal(await pragma('synchronous'), 2);
+      assert.equal(await pragma('busy_timeout'), 5000);
+      assert.equal(await pragma('foreign_keys'), 1);
+    } finally {
+      await db.destroy();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('parseMetaStoreUrl', () => {
+  it('reads SQLite paths and PostgreSQL URLs', () => {
+    assert.deepEqual(parseMetaStoreUrl('sqlite:/var/lib/berth/meta.db'), { dialect: 'sqlite', path: '/var/lib/berth/meta.db' });
+    assert.deepEqual(parseMetaStoreUrl('sqlite:///var/lib/berth/meta.db'), { dialect: 'sqlite', path: '/var/lib/berth/meta.db' });
+    assert.deepEqual(parseMetaStoreUrl('sqlite:data/meta.db'), { dialect: 'sqlite', path: 'data/meta.db' });
+    assert.deepEqual(parseMetaStoreUrl('/srv/berth/meta.db'), { dialect: 'sqlite', path: '/srv/berth/meta.db' });
+    assert.deepEqual(parseMetaStoreUrl('postgres://u@db/berth'), { dialect: 'postgres', url: 'postgres://u@db/berth' });
+    assert.deepEqual(parseMetaStoreUrl('postgresql://u@db/berth'), { dialect: 'postgres', url: 'postgresql://u@db/berth' });
+  });
+
+  it('rejects other URLs', () => {
+    assert.throws(() => parseMetaStoreUrl('mysql://db/berth'), /unsupported/);
+    assert.throws(() => parseMetaStoreUrl('sqlite:'), /no SQLite file/);
+  });
+});
