@@ -51,7 +51,7 @@ export interface BenchResults {
 
 interface Row {
   label: string;
-  better: 'higher' | 'lower';
+  better: Metric['better'];
   values: (number | string | undefined)[];
 }
 
@@ -112,7 +112,7 @@ function workloadRows(targets: TargetResult[], workload: string): Row[] {
     const result = target.workloads.find((w) => w.name === workload);
     if (!result) return;
     for (const metric of result.metrics) {
-      const label = `${metric.name} (${metric.unit})`;
+      const label = metric.unit ? `${metric.name} (${metric.unit})` : metric.name;
       const row = rows.get(label) ?? { label, better: metric.better, values: targets.map(() => undefined) };
       row.values[column] = metric.value;
       rows.set(label, row);
@@ -145,8 +145,8 @@ function memoryRows(targets: TargetResult[], workloadOrder: { name: string }[]):
 }
 
 /** Subject vs baseline, turned so ≥ 1 favours the subject. */
-export function ratio(subject: unknown, baseline: unknown, better: 'higher' | 'lower'): number | undefined {
-  if (typeof subject !== 'number' || typeof baseline !== 'number') return undefined;
+export function ratio(subject: unknown, baseline: unknown, better: Metric['better']): number | undefined {
+  if (better === 'none' || typeof subject !== 'number' || typeof baseline !== 'number') return undefined;
   if (!(subject > 0) || !(baseline > 0)) return undefined;
   return better === 'higher' ? subject / baseline : baseline / subject;
 }
@@ -164,7 +164,7 @@ function renderTable(names: string[], rows: Row[], compare: boolean): string {
 }
 
 function formatNumber(value: number): string {
-  if (!Number.isFinite(value)) return String(value);
+  if (!Number.isFinite(value) || Number.isInteger(value)) return String(value);
   const abs = Math.abs(value);
   return value.toFixed(abs >= 100 ? 0 : abs >= 10 ? 1 : 2);
 }

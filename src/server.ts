@@ -16,6 +16,7 @@ import { RegistryDirectory } from './services/registry-directory.ts';
 import { UploadService } from './services/uploads.ts';
 import { registryPlugin } from './registry/plugin.ts';
 import { managementApi } from './api/plugin.ts';
+import { enableTls, type TlsSetup } from './tls/server-tls.ts';
 
 export interface Berth {
   app: FastifyInstance;
@@ -39,11 +40,13 @@ export async function buildBerth(config: Config, options: BuildOptions = {}): Pr
   const directory = new RegistryDirectory(meta, { domain: config.domain, defaultRegistry: config.defaultRegistry });
   await directory.initialise();
 
+  const tls = await enableTls(config, directory, logger);
   const uploads = new UploadService(meta, store, { ttlMs: config.uploads.ttlMinutes * 60_000 });
   const services = { blobs: new BlobService(meta, store), uploads, manifests: new ManifestService(meta) };
 
   const { host, port } = listenAddress(config);
   const app = Fastify({
+    ...(tls ? { https: tls.serverOptions } : {}),
     loggerInstance: logger as FastifyBaseLogger,
     // Per-request logging stays off the hot path; failures are logged by the error handlers.
     logController: new LogController({ disableRequestLogging: true }),
@@ -55,6 +58,8 @@ export async function buildBerth(config: Config, options: BuildOptions = {}): Pr
   await app.register(registryPlugin, { directory, services });
   await app.register(managementApi, { prefix: '/mgmt/v1', directory, portSuffix: () => portSuffix(app) });
 
+  tls?.attach(app.server);
+
   const sweep = setInterval(() => {
     uploads.expireAbandoned().catch((error: unknown) => logger.error({ err: error }, 'expiring abandoned uploads failed'));
   }, config.uploads.sweepIntervalMinutes * 60_000);
@@ -65,7 +70,7 @@ export async function buildBerth(config: Config, options: BuildOptions = {}): Pr
     config,
     directory,
     uploads,
-    url: `http://${host}:${port}`,
+    url: `${tls ? 'https' : 'http'}://${host}:${port}`,
     async close() {
       clearInterval(sweep);
       await app.close();
@@ -87,7 +92,7 @@ export async function startBerth(config: Config): Promise<Berth> {
   await berth.app.listen({ host, port });
   const address = berth.app.server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
-  berth.url = `http://${host}:${actualPort}`;
+  berth.url = `${config.tls.selfSigned || config.tls.cert ? 'https' : 'http'}://${host}:${actualPort}`;
   logger.info(
     { url: berth.url, defaultRegistry: config.defaultRegistry, domain: config.domain },
     isLoopback(host)

@@ -1,12 +1,11 @@
 /**
- * Real clients against HTTPS served with Berth's TLS options and self-signed material: skopeo must
- * verify the chain through the CA alone (no --tls-verify=false), and TLS 1.1 must be refused.
- * The server here is a tiny stand-in answering `/v2/` and `/v2/<name>/tags/list`.
+ * Real clients against Berth serving HTTPS with `--tls-self-signed`: skopeo must verify the chain
+ * through Berth's CA alone (no --tls-verify=false), also for a registry created after start-up
+ * (its login server is added to a reissued certificate), and TLS 1.1 must be refused.
  */
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer, type Server } from 'node:https';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,47 +13,63 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tls from 'node:tls';
 import { promisify } from 'node:util';
-import { ensureSelfSignedTls, selfSignedNames, type SelfSignedTls } from '../src/tls/self-signed.ts';
-import { tlsServerOptions } from '../src/tls/tls-options.ts';
+import { startTestBerth, type TestBerth } from './helper.ts';
+import { blobOf, OCI_CONFIG, OCI_LAYER, OCI_MANIFEST, sha256 } from './helpers/oci-http.ts';
 
 const run = promisify(execFile);
 const COMMAND_TIMEOUT_MS = 60_000;
 
 let root: string;
 let certDir: string;
-let material: SelfSignedTls;
-let server: Server;
+let caCertPem: string;
+let berth: TestBerth;
 let port: number;
+let layoutDir: string;
 
 before(async () => {
   root = await mkdtemp(join(tmpdir(), 'berth-tls-skopeo-'));
-  material = await ensureSelfSignedTls(join(root, 'data', 'tls'), selfSignedNames('localhost', ['contoso']));
+  berth = await startTestBerth({ tls: { selfSigned: true } });
+  port = (berth.berth.app.server.address() as AddressInfo).port;
+  caCertPem = await readFile(join(berth.dataDir, 'tls', 'ca.crt'), 'utf8');
   certDir = join(root, 'certs');
   await mkdir(certDir);
-  await copyFile(material.caCertPath, join(certDir, 'ca.crt'));
-  server = createServer(tlsServerOptions(material), fakeRegistry);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.address() as AddressInfo).port;
+  await copyFile(join(berth.dataDir, 'tls', 'ca.crt'), join(certDir, 'ca.crt'));
+  layoutDir = await writeOciLayout(join(root, 'layout'));
+  const created = await createRegistry('contoso');
+  assert.equal(created, 201);
 });
 
 after(async () => {
-  if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  await berth?.close();
   await rm(root, { recursive: true, force: true });
 });
 
-function fakeRegistry(req: IncomingMessage, res: ServerResponse): void {
-  const path = new URL(req.url ?? '/', 'https://registry').pathname;
-  res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
-  res.setHeader('Content-Type', 'application/json');
-  const tags = /^\/v2\/(.+)\/tags\/list$/.exec(path);
-  if (path === '/v2/' || path === '/v2') {
-    res.end('{}');
-  } else if (tags) {
-    res.end(JSON.stringify({ name: tags[1], tags: ['a'] }));
-  } else {
-    res.statusCode = 404;
-    res.end(JSON.stringify({ errors: [{ code: 'NAME_UNKNOWN', message: 'not found' }] }));
-  }
+/** POST /mgmt/v1/registries over HTTPS, trusting only Berth's CA. */
+function createRegistry(name: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const body = JSON.stringify({ name });
+    const request = httpsRequest(
+      { host: '127.0.0.1', port, path: '/mgmt/v1/registries', method: 'POST', ca: caCertPem, headers: { 'content-type': 'application/json', 'content-length': body.length } },
+      (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode ?? 0));
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+/** A one-layer OCI image layout written by hand, tagged `v1`. */
+async function writeOciLayout(dir: string): Promise<string> {
+  const layer = blobOf('not really a tarball, but a layer all the same');
+  const config = blobOf(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [layer.digest] } }));
+  const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: { mediaType: OCI_CONFIG, digest: config.digest, size: config.size }, layers: [{ mediaType: OCI_LAYER, digest: layer.digest, size: layer.size }] }));
+  await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
+  for (const blob of [layer, config, blobOf(manifest)]) await writeFile(join(dir, 'blobs', 'sha256', blob.digest.slice(7)), blob.data);
+  await writeFile(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  await writeFile(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: OCI_MANIFEST, digest: sha256(manifest), size: manifest.length, annotations: { 'org.opencontainers.image.ref.name': 'v1' } }] }));
+  return dir;
 }
 
 async function hasSkopeo(): Promise<boolean> {
@@ -89,7 +104,8 @@ async function skopeo(args: string[]): Promise<string> {
 describe('skopeo verifies the self-signed chain', async () => {
   const skip = (await hasSkopeo()) ? false : 'skopeo is not installed';
 
-  test('skopeo list-tags --cert-dir <ca dir> docker://127.0.0.1:<port>/x', { skip }, async () => {
+  test('skopeo copy --dest-cert-dir <ca dir> oci:<layout>:v1 docker://127.0.0.1:<port>/x:a, then list-tags', { skip }, async () => {
+    await skopeo(['copy', '--dest-no-creds', '--dest-cert-dir', certDir, `oci:${layoutDir}:v1`, `docker://127.0.0.1:${port}/x:a`]);
     const stdout = await skopeo(['list-tags', '--no-creds', '--cert-dir', certDir, `docker://127.0.0.1:${port}/x`]);
     assert.deepEqual(JSON.parse(stdout), { Repository: `127.0.0.1:${port}/x`, Tags: ['a'] });
   });
@@ -101,11 +117,9 @@ describe('skopeo verifies the self-signed chain', async () => {
     );
   });
 
-  test('skopeo list-tags --cert-dir <ca dir> docker://contoso.localhost:<port>/x', { skip }, async (t) => {
-    if (!(await hostsFileNames('contoso.localhost'))) {
-      t.skip('/etc/hosts has no line for contoso.localhost (scripts/test-setup.sh adds it)');
-      return;
-    }
+  test('skopeo copy and list-tags --cert-dir <ca dir> docker://contoso.localhost:<port>/x (a registry created after start-up)', { skip }, async () => {
+    assert.ok(await hostsFileNames('contoso.localhost'), '/etc/hosts needs a line for contoso.localhost (scripts/test-setup.sh adds it)');
+    await skopeo(['copy', '--dest-no-creds', '--dest-cert-dir', certDir, `oci:${layoutDir}:v1`, `docker://contoso.localhost:${port}/x:a`]);
     const stdout = await skopeo([
       'list-tags',
       '--no-creds',
@@ -123,24 +137,25 @@ describe('protocol versions', () => {
   const legacyClient = { minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT:@SECLEVEL=0' } as const;
 
   test('a TLS 1.1 client is refused with a protocol version alert', async () => {
-    const result = await handshake(port, { ...legacyClient, ca: material.caCertPem, servername: 'localhost' });
+    const result = await handshake(port, { ...legacyClient, ca: caCertPem, servername: 'localhost' });
     assert.match(result, /PROTOCOL_VERSION|UNSUPPORTED_PROTOCOL/);
   });
 
   test('control: the same TLS 1.1 client connects to a server that allows TLS 1.1', async (t) => {
+    const dir = join(berth.dataDir, 'tls');
     const legacy = tls.createServer(
-      { cert: material.certPem, key: material.keyPem, minVersion: 'TLSv1', ciphers: 'DEFAULT:@SECLEVEL=0' },
+      { cert: await readFile(join(dir, 'server.crt')), key: await readFile(join(dir, 'server.key')), minVersion: 'TLSv1', ciphers: 'DEFAULT:@SECLEVEL=0' },
       (socket) => socket.end(),
     );
     await new Promise<void>((resolve) => legacy.listen(0, '127.0.0.1', resolve));
     t.after(() => new Promise<void>((resolve) => legacy.close(() => resolve())));
     const legacyPort = (legacy.address() as AddressInfo).port;
-    const result = await handshake(legacyPort, { ...legacyClient, ca: material.caCertPem, servername: 'localhost' });
+    const result = await handshake(legacyPort, { ...legacyClient, ca: caCertPem, servername: 'localhost' });
     assert.equal(result, 'TLSv1.1');
   });
 
   test('TLS 1.2 and TLS 1.3 clients are accepted', async () => {
-    const common = { ca: material.caCertPem, servername: 'localhost' };
+    const common = { ca: caCertPem, servername: 'localhost' };
     assert.equal(await handshake(port, { ...common, minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' }), 'TLSv1.2');
     assert.equal(await handshake(port, { ...common, minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3' }), 'TLSv1.3');
   });

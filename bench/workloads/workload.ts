@@ -8,8 +8,11 @@ import type { RunningTarget } from '../targets.ts';
 export interface Metric {
   name: string;
   unit: string;
-  /** Which direction is an improvement; the report turns every ratio so ≥ 1 favours the subject. */
-  better: 'higher' | 'lower';
+  /**
+   * Which direction is an improvement; the report turns every ratio so ≥ 1 favours the subject.
+   * `none` marks context (e.g. how many pages a walk took) that gets no ratio.
+   */
+  better: 'higher' | 'lower' | 'none';
   value: number;
   detail?: Record<string, unknown>;
 }

@@ -29,7 +29,7 @@ export interface RegistryDirectoryOptions {
 export class RegistryDirectory {
   private readonly cache = new Map<string, RegistryRecord>();
   private readonly suffix: string;
-  private readonly listeners: ((names: string[]) => void)[] = [];
+  private readonly listeners: ((names: string[]) => Promise<unknown>)[] = [];
 
   constructor(
     private readonly meta: MetaStore,
@@ -64,8 +64,8 @@ export class RegistryDirectory {
     return [...this.cache.keys()].map((name) => `${name}${this.suffix}`);
   }
 
-  /** Called with every registry name whenever a registry is created or deleted. */
-  onChange(listener: (names: string[]) => void): void {
+  /** Awaited with every registry name whenever a registry is created or deleted. */
+  onChange(listener: (names: string[]) => Promise<unknown>): void {
     this.listeners.push(listener);
   }
 
@@ -90,7 +90,7 @@ export class RegistryDirectory {
     if (problem) throw new RegistryNameError(problem);
     const record = await this.meta.createRegistry(name);
     this.cache.set(name, record);
-    this.notify();
+    await this.notify();
     return record;
   }
 
@@ -108,13 +108,13 @@ export class RegistryDirectory {
     }
     const deleted = await this.meta.deleteRegistry(name);
     this.cache.delete(name);
-    if (deleted) this.notify();
+    if (deleted) await this.notify();
     return deleted;
   }
 
-  private notify(): void {
+  private async notify(): Promise<void> {
     const names = [...this.cache.keys()];
-    for (const listener of this.listeners) listener(names);
+    for (const listener of this.listeners) await listener(names);
   }
 }
 

@@ -33,6 +33,8 @@ export interface UploadWriter {
   /**
    * Appends every chunk of `source` in order and resolves with the number of bytes appended.
    * On a source or write error the bytes already appended stay appended (and `size` says so).
+   * A yielded chunk belongs to the writer (it may be written later, by reference): the source
+   * must not reuse its memory — as Node streams never do.
    */
   append(source: AsyncIterable<Uint8Array>): Promise<number>;
   /** Cuts the upload back to `size` bytes (used to undo a rejected chunk). */
