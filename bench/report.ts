@@ -154,7 +154,9 @@ export function ratio(subject: unknown, baseline: unknown, better: Metric['bette
 function renderTable(names: string[], rows: Row[], compare: boolean): string {
   const header = ['', ...names, ...(compare ? ['ratio'] : [])];
   const body = rows.map((row) => {
-    const cells = row.values.map((v) => (v === undefined ? '-' : typeof v === 'string' ? v : formatNumber(v)));
+    const cells = row.values.map((v) =>
+      v === undefined ? '-' : typeof v === 'string' ? v : row.better === 'none' ? String(v) : formatNumber(v),
+    );
     const r = compare ? ratio(row.values[0], row.values[1], row.better) : undefined;
     return [row.label, ...cells, ...(compare ? [r === undefined ? '-' : `${r.toFixed(2)}`] : [])];
   });
@@ -164,7 +166,7 @@ function renderTable(names: string[], rows: Row[], compare: boolean): string {
 }
 
 function formatNumber(value: number): string {
-  if (!Number.isFinite(value) || Number.isInteger(value)) return String(value);
+  if (!Number.isFinite(value)) return String(value);
   const abs = Math.abs(value);
   return value.toFixed(abs >= 100 ? 0 : abs >= 10 ? 1 : 2);
 }

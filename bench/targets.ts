@@ -13,7 +13,7 @@ import { HttpClient } from './http.ts';
 import type { Credentials, TargetSpec } from './options.ts';
 import { RssSampler, type RssSummary } from './rss.ts';
 
-export const defaultBerthCommand = 'node bin/berth.js serve --listen 127.0.0.1:{port} --data {data} --domain localhost';
+export const defaultBerthCommand = 'node bin/berth.js serve --listen 127.0.0.1:{port} --data {data} --domain localhost --log-level error';
 
 export interface TargetEnvironment {
   workDir: string;

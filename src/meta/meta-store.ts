@@ -4,7 +4,8 @@
  *
  * Repositories are addressed by (registry name, repository name). A repository row comes into
  * being on its first write (upload, mount, manifest) and is visible in the catalog only while it
- * holds at least one manifest.
+ * holds at least one manifest. In a registry that does not exist, reads find nothing and writes
+ * (`linkBlob`, `createUpload`, `putManifest`) throw `RegistryNotFoundError`.
  */
 
 export interface RegistryRecord {

@@ -92,7 +92,7 @@ function registryCore(dialect: SqlDialect): Migration {
       await db.schema
         .createIndex('manifest_references_child_idx')
         .on('manifest_references')
-        .columns(['repository_id', 'child_digest'])
+        .columns(['repository_id', 'child_digest', 'kind', 'parent_digest'])
         .execute();
 
       await db.schema

@@ -28,7 +28,11 @@ const statementCacheSize = 256;
 function withStatementCache(db: BetterSqlite3.Database): SqliteDatabase {
   const cache = new Map<string, BetterSqlite3.Statement>();
   return {
-    close: () => db.close(),
+    close() {
+      // Refreshes the planner's statistics where they have drifted, as SQLite advises at close.
+      db.pragma('optimize');
+      db.close();
+    },
     prepare(sql: string): SqliteStatement {
       const cached = cache.get(sql);
       // A statement still being iterated (a streamed query) cannot be run again meanwhile.

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import {
   MissingReferencesError,
   RegistryExistsError,
+  RegistryNotFoundError,
   type MetaStore,
   type NewManifest,
 } from '../../src/meta/meta-store.ts';
@@ -244,9 +245,15 @@ export function metaStoreContract(name: string, make: () => Promise<MetaStoreFix
 
       it('refuses writes', async () => {
         const layer = blob('x');
-        await assert.rejects(store.linkBlob('nosuchregistry', 'app', layer.digest, layer.size), Error);
-        await assert.rejects(store.createUpload({ id: 'u', registry: 'nosuchregistry', repository: 'app' }), Error);
-        await assert.rejects(store.putManifest(image('nosuchregistry', 'app', { tags: ['latest'] })), Error);
+        await assert.rejects(store.linkBlob('nosuchregistry', 'app', layer.digest, layer.size), RegistryNotFoundError);
+        await assert.rejects(
+          store.createUpload({ id: 'u', registry: 'nosuchregistry', repository: 'app' }),
+          RegistryNotFoundError,
+        );
+        await assert.rejects(
+          store.putManifest(image('nosuchregistry', 'app', { tags: ['latest'] })),
+          RegistryNotFoundError,
+        );
         assert.deepEqual(await store.listRegistries().then((all) => all.map((r) => r.name)), ['contoso', 'fabrikam']);
         assert.equal(await store.getUploadById('u'), undefined);
       });
