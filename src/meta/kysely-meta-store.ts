@@ -232,20 +232,29 @@ export class KyselyMetaStore implements MetaStore {
   }
 
   async linkBlob(registry: string, repository: string, digest: string, size: number): Promise<void> {
-    const now = timestamp();
+    await this.#transaction((trx) => this.#link(trx, registry, repository, digest, size));
+  }
+
+  async completeUpload(id: string, registry: string, repository: string, digest: string, size: number): Promise<void> {
     await this.#transaction(async (trx) => {
-      const repositoryId = await this.#ensureRepository(trx, registry, repository, now);
-      await trx
-        .insertInto('blobs')
-        .values({ digest, size, created_at: now })
-        .onConflict((oc) => oc.column('digest').doNothing())
-        .execute();
-      await trx
-        .insertInto('repository_blobs')
-        .values({ repository_id: repositoryId, digest, created_at: now })
-        .onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing())
-        .execute();
+      await this.#link(trx, registry, repository, digest, size);
+      await trx.deleteFrom('uploads').where('id', '=', id).execute();
     });
+  }
+
+  async #link(trx: Transaction<Database>, registry: string, repository: string, digest: string, size: number): Promise<void> {
+    const now = timestamp();
+    const repositoryId = await this.#ensureRepository(trx, registry, repository, now);
+    await trx
+      .insertInto('blobs')
+      .values({ digest, size, created_at: now })
+      .onConflict((oc) => oc.column('digest').doNothing())
+      .execute();
+    await trx
+      .insertInto('repository_blobs')
+      .values({ repository_id: repositoryId, digest, created_at: now })
+      .onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing())
+      .execute();
   }
 
   async unlinkBlob(registry: string, repository: string, digest: string): Promise<boolean> {

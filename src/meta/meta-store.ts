@@ -96,6 +96,8 @@ export interface MetaStore {
   /** An upload by id alone (for reclaiming stored bytes no session owns). */
   getUploadById(id: string): Promise<UploadRecord | undefined>;
   deleteUpload(id: string): Promise<boolean>;
+  /** A finished upload: links its blob into the repository and forgets the session, in one transaction. */
+  completeUpload(id: string, registry: string, repository: string, digest: string, size: number): Promise<void>;
   /** Uploads created before `cutoff` (ISO-8601), for expiry. */
   listUploadsCreatedBefore(cutoff: string): Promise<UploadRecord[]>;
 

@@ -90,8 +90,7 @@ export class UploadService {
       await this.verify(writer, state, parsed.algorithm, digest);
       await writer.commit(digest);
       this.sessions.delete(id);
-      await this.meta.linkBlob(registry, repository, digest, writer.size);
-      await this.meta.deleteUpload(id);
+      await this.meta.completeUpload(id, registry, repository, digest, writer.size);
       return digest;
     });
   }

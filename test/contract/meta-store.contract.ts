@@ -206,6 +206,15 @@ export function metaStoreContract(name: string, make: () => Promise<MetaStoreFix
         assert.equal(await store.deleteUpload('upload-1'), false);
       });
 
+      it('completes an upload: links the blob and forgets the session in one step', async () => {
+        await store.createUpload({ id: 'upload-2', registry: 'contoso', repository: 'app' });
+        const digest = `sha256:${'c'.repeat(64)}`;
+        await store.completeUpload('upload-2', 'contoso', 'app', digest, 42);
+        assert.deepEqual(await store.getRepositoryBlob('contoso', 'app', digest), { size: 42 });
+        assert.equal(await store.getUploadById('upload-2'), undefined);
+        assert.equal(await store.getRepositoryBlob('contoso', 'other', digest), undefined);
+      });
+
       it('lists uploads created before a cutoff', async () => {
         await store.createUpload({ id: 'old', registry: 'contoso', repository: 'app' });
         await store.createUpload({ id: 'other-registry', registry: 'fabrikam', repository: 'app' });
