@@ -43,7 +43,7 @@ export interface BenchOptions {
   workDir: string;
   projectRoot: string;
   jsonPath: string | undefined;
-  rssIntervalMs: number;
+  sampleIntervalMs: number;
   /** Upper bound on one workload on one target; it is abandoned (and reported as failed) after it. */
   workloadTimeoutMs: number;
   startTimeoutMs: number;

@@ -7,7 +7,7 @@ import { cpus, loadavg, release, totalmem } from 'node:os';
 import { writeFile } from 'node:fs/promises';
 import { describeLoadGenerator, type LoadGeneratorChoice } from './loadgen/load.ts';
 import type { WorkloadSizes } from './options.ts';
-import type { RssSummary } from './rss.ts';
+import type { ResourceSummary } from './resources.ts';
 import type { Metric } from './workloads/workload.ts';
 
 export interface WorkloadResult {
@@ -18,6 +18,8 @@ export interface WorkloadResult {
   ms: number;
   /** Highest sampled RSS of the server during this workload, when it can be sampled. */
   peakRssMiB?: number;
+  /** CPU the server used during this workload, setup included. */
+  cpuSeconds?: number;
 }
 
 export interface TargetResult {
@@ -27,7 +29,7 @@ export interface TargetResult {
   version?: string;
   error?: string;
   workloads: WorkloadResult[];
-  rss?: RssSummary;
+  resources?: ResourceSummary;
 }
 
 export interface Machine {
@@ -96,8 +98,13 @@ export function formatTables(results: BenchResults, workloadOrder: { name: strin
     if (rows.length === 0) continue;
     out.push('', `== ${workload.title} ==`, renderTable(targets.map((t) => t.name), rows, compare));
   }
+  const names = targets.map((t) => t.name);
   const rssRows = memoryRows(targets, workloadOrder);
-  if (rssRows.length > 0) out.push('', '== Server memory (peak RSS) ==', renderTable(targets.map((t) => t.name), rssRows, compare));
+  if (rssRows.length > 0) out.push('', '== Server memory (RSS) ==', renderTable(names, rssRows, compare));
+  const cpuRows = cpuTimeRows(targets, workloadOrder);
+  if (cpuRows.length > 0) {
+    out.push('', '== Server CPU time (context: setup included, manifests run for a fixed time) ==', renderTable(names, cpuRows, compare));
+  }
   const failures = targets.flatMap((t) => [
     ...(t.error ? [`${t.name}: ${t.error}`] : []),
     ...t.workloads.filter((w) => w.error).map((w) => `${t.name} / ${w.name}: ${w.error}`),
@@ -132,14 +139,25 @@ function workloadRows(targets: TargetResult[], workload: string): Row[] {
 }
 
 function memoryRows(targets: TargetResult[], workloadOrder: { name: string }[]): Row[] {
-  if (!targets.some((t) => t.rss)) return [];
+  if (!targets.some((t) => t.resources)) return [];
   const rows: Row[] = [
-    { label: 'peak RSS, VmHWM of the server (MiB)', better: 'lower', values: targets.map((t) => t.rss?.hwmMiB) },
-    { label: 'peak RSS, sampled process tree (MiB)', better: 'lower', values: targets.map((t) => t.rss?.peakTreeRssMiB) },
+    { label: 'idle after start-up (MiB)', better: 'lower', values: targets.map((t) => t.resources?.startRssMiB) },
+    { label: 'peak RSS, VmHWM of the server (MiB)', better: 'lower', values: targets.map((t) => t.resources?.hwmMiB) },
+    { label: 'peak RSS, sampled process tree (MiB)', better: 'lower', values: targets.map((t) => t.resources?.peakTreeRssMiB) },
   ];
   for (const workload of workloadOrder) {
     const values = targets.map((t) => t.workloads.find((w) => w.name === workload.name)?.peakRssMiB);
     if (values.some((v) => v !== undefined)) rows.push({ label: `  during ${workload.name} (MiB)`, better: 'lower', values });
+  }
+  return rows;
+}
+
+function cpuTimeRows(targets: TargetResult[], workloadOrder: { name: string }[]): Row[] {
+  if (!targets.some((t) => t.resources)) return [];
+  const rows: Row[] = [{ label: 'whole run (s)', better: 'none', values: targets.map((t) => t.resources?.cpuSeconds) }];
+  for (const workload of workloadOrder) {
+    const values = targets.map((t) => t.workloads.find((w) => w.name === workload.name)?.cpuSeconds);
+    if (values.some((v) => v !== undefined)) rows.push({ label: `  ${workload.name} (s)`, better: 'none', values });
   }
   return rows;
 }

@@ -96,7 +96,7 @@ interface CliValues {
   loadgen: LoadGenerator;
   loadgenThreads?: number;
   workDir: string;
-  rssIntervalMs: number;
+  sampleIntervalMs: number;
   workloadTimeout: number;
   [size: string]: unknown;
 }
@@ -123,7 +123,7 @@ function buildProgram(): Command {
     .addOption(new Option('--loadgen <tool>', 'load generator for the manifest workload').choices(['auto', 'wrk', 'node']).default('auto'))
     .option('--loadgen-threads <n>', 'wrk threads or Node load processes (wrk: 1, node: 2)', parsePositiveInt)
     .option('--work-dir <dir>', 'where temporary server data goes', tmpdir())
-    .option('--rss-interval-ms <ms>', 'memory sampling interval', parsePositiveInt, 100)
+    .option('--sample-interval-ms <ms>', 'memory and CPU sampling interval', parsePositiveInt, 100)
     .option('--workload-timeout <s>', 'give up on one workload on one target after this long', parsePositiveInt, 1800);
   for (const { flag, parse, help } of sizeFlags) program.option(flag, help, parse);
   return program;
@@ -165,7 +165,7 @@ function optionsFrom(values: CliValues): BenchOptions {
     workDir: resolve(values.workDir),
     projectRoot,
     jsonPath: values.json,
-    rssIntervalMs: values.rssIntervalMs,
+    sampleIntervalMs: values.sampleIntervalMs,
     workloadTimeoutMs: values.workloadTimeout * 1000,
     startTimeoutMs: 60_000,
   };
@@ -210,7 +210,7 @@ async function runWorkload(workload: Workload, target: RunningTarget, options: B
     },
     log: (message) => console.error(`[${target.name}] ${workload.name}: ${message}`),
   };
-  target.rss?.takeWindowPeakMiB();
+  target.resources?.takeWindow();
   const start = Date.now();
   const result: WorkloadResult = { name: workload.name, title: workload.title(options.sizes), metrics: [], ms: 0 };
   try {
@@ -222,7 +222,11 @@ async function runWorkload(workload: Workload, target: RunningTarget, options: B
     if (tail) console.error(`[${target.name}] server log tail:\n${tail}`);
   }
   result.ms = Date.now() - start;
-  if (target.rss) result.peakRssMiB = target.rss.takeWindowPeakMiB();
+  const window = target.resources?.takeWindow();
+  if (window) {
+    result.peakRssMiB = window.peakRssMiB;
+    result.cpuSeconds = window.cpuSeconds;
+  }
   return result;
 }
 
@@ -243,8 +247,8 @@ async function measureTarget(spec: TargetSpec, options: BenchOptions, load: Load
       result.workloads.push(await runWorkload(workload, target, options, load));
     }
   } finally {
-    const rss = await target.stop();
-    if (rss) result.rss = rss;
+    const resources = await target.stop();
+    if (resources) result.resources = resources;
   }
   return result;
 }

@@ -11,14 +11,14 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpClient } from './http.ts';
 import type { Credentials, TargetSpec } from './options.ts';
-import { RssSampler, type RssSummary } from './rss.ts';
+import { ResourceSampler, type ResourceSummary } from './resources.ts';
 
 export const defaultBerthCommand = 'node bin/berth.js serve --listen 127.0.0.1:{port} --data {data} --domain localhost --log-level error';
 
 export interface TargetEnvironment {
   workDir: string;
   projectRoot: string;
-  rssIntervalMs: number;
+  sampleIntervalMs: number;
   startTimeoutMs: number;
 }
 
@@ -29,11 +29,11 @@ export interface RunningTarget {
   version: string | undefined;
   credentials: Credentials | undefined;
   /** Set when the bench can see the server's process (it started it, or was given its pid). */
-  rss: RssSampler | undefined;
+  resources: ResourceSampler | undefined;
   /** The last lines the server wrote, for error messages. */
   logTail(): string;
-  /** Stops what the bench started and removes its data; returns the memory summary. */
-  stop(): Promise<RssSummary | undefined>;
+  /** Stops what the bench started and removes its data; returns the memory and CPU summary. */
+  stop(): Promise<ResourceSummary | undefined>;
 }
 
 export function distributionInstalled(): boolean {
@@ -112,17 +112,17 @@ function externalTarget(
   credentials: Credentials | undefined,
   env: TargetEnvironment,
 ): RunningTarget {
-  const rss = pid !== undefined ? new RssSampler(pid, env.rssIntervalMs) : undefined;
-  rss?.start();
+  const resources = pid !== undefined ? new ResourceSampler(pid, env.sampleIntervalMs) : undefined;
+  resources?.start();
   return {
     name,
     kind: 'url',
     url: url.replace(/\/+$/, ''),
     version: undefined,
     credentials,
-    rss,
+    resources,
     logTail: () => '',
-    stop: async () => rss?.stop(),
+    stop: async () => resources?.stop(),
   };
 }
 
@@ -144,10 +144,10 @@ async function startProcess(
   const logFile = join(dir, 'server.log');
   const logTail = () => tailOf(logFile);
   let child: ChildProcess | undefined;
-  let rss: RssSampler | undefined;
+  let resources: ResourceSampler | undefined;
 
-  const stop = async (): Promise<RssSummary | undefined> => {
-    const summary = rss?.stop();
+  const stop = async (): Promise<ResourceSummary | undefined> => {
+    const summary = resources?.stop();
     if (child) await stopChild(child);
     await rm(dir, { recursive: true, force: true });
     // Let the writeback of this server's data finish before the next target starts.
@@ -166,9 +166,9 @@ async function startProcess(
     }
     const url = `http://127.0.0.1:${port}`;
     await waitUntilReady(url, child, env.startTimeoutMs, logTail);
-    rss = new RssSampler(child.pid!, env.rssIntervalMs);
-    rss.start();
-    return { name, kind, url, version: launch.version, credentials, rss, logTail, stop };
+    resources = new ResourceSampler(child.pid!, env.sampleIntervalMs);
+    resources.start();
+    return { name, kind, url, version: launch.version, credentials, resources, logTail, stop };
   } catch (error) {
     const tail = logTail();
     await stop();

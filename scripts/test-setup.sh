@@ -28,11 +28,22 @@ done
 
 if ((${#missing[@]} > 0)); then
   log=$(mktemp)
+  # Keep package scripts from starting system services (dockerd, postgresql): the tests start
+  # their own instances on private sockets and ports.
+  policy=/usr/sbin/policy-rc.d
+  own_policy=false
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod +x "$policy"
+    own_policy=true
+  fi
   if ! { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"; } >"$log" 2>&1; then
+    if $own_policy; then rm -f "$policy"; fi
     cat "$log" >&2
     rm -f "$log"
     fail "installing ${missing[*]} failed"
   fi
+  if $own_policy; then rm -f "$policy"; fi
   rm -f "$log"
 fi
 

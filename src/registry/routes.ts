@@ -45,6 +45,7 @@ export const pathShapes: Record<string, PathShape> = {
 
 export const registryRoutes: RegistryRoute[] = [
   { method: 'GET', path: '/v2/', action: 'none', handler: checkVersion },
+  { method: 'HEAD', path: '/v2/', action: 'none', handler: checkVersion },
   { method: 'GET', path: '/v2/_catalog', action: 'catalog', handler: listRepositories },
   { method: 'GET', path: '/v2/<name>/tags/list', action: 'pull', handler: listTags },
   { method: 'GET', path: '/v2/<name>/referrers/<digest>', action: 'pull', handler: listReferrers },

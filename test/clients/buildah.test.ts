@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startBerth, type BerthProcess } from '../helpers/berth-process.ts';
-import { makeTempDir, removeTempDir, run, type CommandResult } from '../helpers/exec.ts';
+import { makeTempDir, removeTempDir, run, startAll, type CommandResult } from '../helpers/exec.ts';
 import { buildahStorageArgs, remoteManifest, testImages, type TestImages } from '../helpers/images.ts';
 
 describe('buildah against Berth', () => {
@@ -17,8 +17,12 @@ describe('buildah against Berth', () => {
     run('buildah', [...buildahStorageArgs(join(work!, 'storage')), ...args], { env: { TMPDIR: work! } });
 
   before(async () => {
-    [berth, images, work] = await Promise.all([startBerth(), testImages(), makeTempDir('buildah-test')]);
-    host = berth.host;
+    await startAll(
+      startBerth().then((started) => (berth = started)),
+      testImages().then((built) => (images = built)),
+      makeTempDir('buildah-test').then((dir) => (work = dir)),
+    );
+    host = berth!.host;
   });
   after(async () => {
     await berth?.stop();

@@ -4,7 +4,7 @@ import http from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startBerth, type BerthProcess } from '../helpers/berth-process.ts';
-import { makeTempDir, removeTempDir } from '../helpers/exec.ts';
+import { makeTempDir, removeTempDir, startAll } from '../helpers/exec.ts';
 import { dirDigest, layoutDigest, skopeoCopy, testImages, type TestImages } from '../helpers/images.ts';
 
 const MiB = 1024 * 1024;
@@ -52,7 +52,7 @@ async function patchChunk(state: UploadState, length: number): Promise<UploadSta
       'content-type': 'application/octet-stream',
       'content-range': `${state.offset}-${state.offset + length - 1}`,
     },
-    body: blobBytes(state.offset, length),
+    body: new Uint8Array(blobBytes(state.offset, length)),
   });
   assert.equal(response.status, 202, `PATCH ${state.location} (${state.offset}+${length}): ${await response.text()}`);
   const offset = nextOffset(response);
@@ -89,7 +89,11 @@ describe('kill -9 during a chunked push to Berth', () => {
   let digest: string;
 
   before(async () => {
-    [berth, images, work] = await Promise.all([startBerth(), testImages(), makeTempDir('crash-test')]);
+    await startAll(
+      startBerth().then((started) => (berth = started)),
+      testImages().then((built) => (images = built)),
+      makeTempDir('crash-test').then((dir) => (work = dir)),
+    );
     digest = blobDigest();
   });
   after(async () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startBerth, type BerthProcess } from '../helpers/berth-process.ts';
 import { startDockerEngine, type DockerEngine } from '../helpers/docker-engine.ts';
-import { makeTempDir, removeTempDir } from '../helpers/exec.ts';
+import { makeTempDir, removeTempDir, startAll } from '../helpers/exec.ts';
 import { remoteManifest, testImages, type TestImages } from '../helpers/images.ts';
 
 /** The digest `docker push` and `docker pull` print ("digest: sha256:…", "Digest: sha256:…"). */
@@ -23,13 +23,13 @@ describe('docker against Berth', () => {
   let importedDigest: string;
 
   before(async () => {
-    [berth, engine, images, work] = await Promise.all([
-      startBerth(),
-      startDockerEngine(),
-      testImages(),
-      makeTempDir('docker-test'),
-    ]);
-    imported = `${berth.host}/docker/busybox:imported`;
+    await startAll(
+      startBerth().then((started) => (berth = started)),
+      startDockerEngine().then((started) => (engine = started)),
+      testImages().then((built) => (images = built)),
+      makeTempDir('docker-test').then((dir) => (work = dir)),
+    );
+    imported = `${berth!.host}/docker/busybox:imported`;
   });
   after(async () => {
     await Promise.all([engine?.stop(), berth?.stop()]);

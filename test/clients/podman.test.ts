@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startBerth, type BerthProcess } from '../helpers/berth-process.ts';
+import { startAll } from '../helpers/exec.ts';
 import { createPodmanEnv, type PodmanEnv } from '../helpers/podman.ts';
 import { hostArch, remoteManifest, skopeoCopy, testImages, type TestImages } from '../helpers/images.ts';
 
@@ -13,9 +14,12 @@ describe('podman against Berth', () => {
   let pulled: string;
 
   before(async () => {
-    [berth, images] = await Promise.all([startBerth(), testImages()]);
-    podman = await createPodmanEnv([berth.host]);
-    pulled = `${berth.host}/podman/busybox:1`;
+    await startAll(
+      startBerth().then((started) => (berth = started)),
+      testImages().then((built) => (images = built)),
+    );
+    podman = await createPodmanEnv([berth!.host]);
+    pulled = `${berth!.host}/podman/busybox:1`;
     await skopeoCopy(images.single.ref, `docker://${pulled}`);
   });
   after(async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startBerth, startReferenceRegistry, type BerthProcess, type RegistryProcess } from '../helpers/berth-process.ts';
-import { CommandError, makeTempDir, removeTempDir } from '../helpers/exec.ts';
+import { CommandError, makeTempDir, removeTempDir, startAll } from '../helpers/exec.ts';
 import {
   dirDigest,
   layoutDigest,
@@ -50,12 +50,16 @@ function describeDistributionParity(name: string, start: () => Promise<RegistryP
   describe(`skopeo against ${name}`, () => {
     let registry: RegistryProcess | undefined;
     let images: TestImages;
-    let work: string;
+    let work: string | undefined;
     let host: string;
 
     before(async () => {
-      [registry, images, work] = await Promise.all([start(), testImages(), makeTempDir('skopeo-test')]);
-      host = registry.host;
+      await startAll(
+        start().then((started) => (registry = started)),
+        testImages().then((built) => (images = built)),
+        makeTempDir('skopeo-test').then((dir) => (work = dir)),
+      );
+      host = registry!.host;
     });
     after(async () => {
       await registry?.stop();
@@ -66,7 +70,7 @@ function describeDistributionParity(name: string, start: () => Promise<RegistryP
       await skopeoCopy(images.single.ref, `docker://${host}/library/busybox:1`);
       assert.equal((await remoteManifest(`${host}/library/busybox:1`)).digest, images.single.digest);
 
-      const back = join(work, 'single-back');
+      const back = join(work!, 'single-back');
       await skopeoCopy(`docker://${host}/library/busybox:1`, `oci:${back}:1`);
       assert.equal(await layoutDigest(back, '1'), images.single.digest);
     });
@@ -77,7 +81,7 @@ function describeDistributionParity(name: string, start: () => Promise<RegistryP
       assert.equal(remote.digest, images.ociIndex.digest);
       assert.equal(remote.mediaType, 'application/vnd.oci.image.index.v1+json');
 
-      const back = join(work, 'index-back');
+      const back = join(work!, 'index-back');
       await skopeoCopy(`docker://${host}/multi/busybox:oci-index`, `oci:${back}:multi`, ['--all']);
       assert.equal(await layoutDigest(back, 'multi'), images.ociIndex.digest);
     });
@@ -88,7 +92,7 @@ function describeDistributionParity(name: string, start: () => Promise<RegistryP
       assert.equal(remote.digest, images.dockerList.digest);
       assert.equal(remote.mediaType, 'application/vnd.docker.distribution.manifest.list.v2+json');
 
-      const back = join(work, 'list-back');
+      const back = join(work!, 'list-back');
       await skopeoCopy(`docker://${host}/multi/busybox:docker-list`, `dir:${back}`, ['--all']);
       assert.equal(await dirDigest(back), images.dockerList.digest);
     });
@@ -118,8 +122,11 @@ describe('skopeo against Berth: inspecting multi-arch images and separate regist
   let host: string;
 
   before(async () => {
-    [berth, images] = await Promise.all([startBerth(), testImages()]);
-    host = berth.host;
+    await startAll(
+      startBerth().then((started) => (berth = started)),
+      testImages().then((built) => (images = built)),
+    );
+    host = berth!.host;
     await skopeoCopy(images.ociIndex.ref, `docker://${host}/multi/busybox:oci-index`, ['--all']);
   });
   after(async () => {

@@ -5,7 +5,7 @@ import https from 'node:https';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeTempDir, removeTempDir } from './exec.ts';
+import { killOnExit, makeTempDir, removeTempDir } from './exec.ts';
 
 const PROJECT_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const READY_TIMEOUT_MS = 20_000;
@@ -87,16 +87,9 @@ export async function startBerth(options: StartBerthOptions = {}): Promise<Berth
     },
     registryHost: (name: string) => `${name}.${domain}:${port}`,
     async createRegistry(name: string): Promise<string> {
-      const response = await fetch(`${server.url}/mgmt/v1/registries`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ name }),
-      });
-      if (response.status !== 201) {
-        throw new Error(
-          `POST /mgmt/v1/registries {"name":"${name}"} answered ${response.status}: ${await response.text()}`,
-        );
-      }
+      const body = JSON.stringify({ name });
+      const { status, text } = await request('POST', `${server.url}/mgmt/v1/registries`, body);
+      if (status !== 201) throw new Error(`POST /mgmt/v1/registries ${body} answered ${status}: ${text}`);
       return `${name}.${domain}:${port}`;
     },
   });
@@ -149,7 +142,13 @@ interface LaunchSpec {
 async function launch(spec: LaunchSpec): Promise<RegistryProcess> {
   const logFile = join(spec.workDir, 'server.log');
   const url = `${spec.scheme}://127.0.0.1:${spec.port}`;
-  let child = await spawnServer(spec, logFile, url);
+  let child: ChildProcess;
+  try {
+    child = await spawnServer(spec, logFile, url);
+  } catch (error) {
+    await removeTempDir(spec.workDir);
+    throw error;
+  }
 
   const logTail = async (): Promise<string> => {
     const log = await readFile(logFile).catch(() => Buffer.alloc(0));
@@ -194,6 +193,7 @@ async function spawnServer(spec: LaunchSpec, logFile: string, url: string): Prom
   } finally {
     await log.close();
   }
+  killOnExit(child);
   const exited = new Promise<string>((resolveExit) => {
     child.once('exit', (code, signal) => resolveExit(`exited with ${code ?? signal}`));
     child.once('error', (error) => resolveExit(`failed to start: ${error.message}`));
@@ -222,16 +222,42 @@ async function waitUntilAnswering(url: string): Promise<string | undefined> {
   return `did not answer GET ${url} within ${READY_TIMEOUT_MS} ms (${last})`;
 }
 
-/** One GET that accepts any certificate (the self-signed TLS mode is checked by its own tests). */
-function probe(url: string): Promise<number | string> {
+/** The status of one GET, or why there was none. */
+async function probe(url: string): Promise<number | string> {
+  try {
+    return (await request('GET', url)).status;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+/**
+ * One HTTP exchange that accepts any certificate (the self-signed TLS mode is checked by its own
+ * tests, and fetch cannot be told to trust it).
+ */
+function request(method: string, url: string, json?: string): Promise<{ status: number; text: string }> {
   const client = url.startsWith('https:') ? https : http;
-  return new Promise((resolveProbe) => {
-    const request = client.get(url, { rejectUnauthorized: false, timeout: 1_000 }, (response) => {
-      response.resume();
-      resolveProbe(response.statusCode ?? 0);
-    });
-    request.on('timeout', () => request.destroy(new Error('timeout')));
-    request.on('error', (error) => resolveProbe(error.message));
+  return new Promise((resolveRequest, reject) => {
+    const outgoing = client.request(
+      url,
+      {
+        method,
+        rejectUnauthorized: false,
+        timeout: 5_000,
+        headers: json === undefined ? {} : { 'content-type': 'application/json' },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolveRequest({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+        );
+        response.on('error', reject);
+      },
+    );
+    outgoing.on('timeout', () => outgoing.destroy(new Error(`${method} ${url} timed out`)));
+    outgoing.on('error', reject);
+    outgoing.end(json);
   });
 }
 

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeTempDir, removeTempDir, run, type CommandResult, type RunOptions } from './exec.ts';
+import { killOnExit, makeTempDir, removeTempDir, run, type CommandResult, type RunOptions } from './exec.ts';
 
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 20_000;
@@ -52,6 +52,8 @@ export async function startDockerEngine(options: StartDockerEngineOptions = {}):
     { stdio: ['ignore', log.fd, log.fd] },
   );
   await log.close();
+  // A TERM at exit lets dockerd stop its containerd too; nothing can wait for it then.
+  killOnExit(daemon, 'SIGTERM');
   let exitReason: string | undefined;
   daemon.once('exit', (code, signal) => (exitReason = `dockerd exited with ${code ?? signal}`));
   daemon.once('error', (error) => (exitReason = `dockerd failed to start: ${error.message}`));

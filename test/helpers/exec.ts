@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,4 +111,34 @@ async function mountPointsUnder(dir: string): Promise<string[]> {
 /** mountinfo escapes space, tab, newline and backslash as octal sequences. */
 function decodeMountPath(raw: string): string {
   return raw.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
+}
+
+/**
+ * Awaits every start-up step of a fixture, even after one fails, so that each step that did
+ * succeed has handed its resource to the caller (who stops it in `after`); then rethrows.
+ */
+export async function startAll(...steps: Promise<unknown>[]): Promise<void> {
+  const failures = (await Promise.allSettled(steps)).filter(
+    (outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected',
+  );
+  if (failures.length === 1) throw failures[0]!.reason;
+  if (failures.length > 1) throw new AggregateError(failures.map((failure) => failure.reason), 'several start-up steps failed');
+}
+
+const liveChildren = new Map<ChildProcess, NodeJS.Signals>();
+let exitHookInstalled = false;
+
+/**
+ * Signals every still-running server of this test process when the process exits, so that a
+ * crashed or interrupted test run leaves no registry or dockerd behind.
+ */
+export function killOnExit(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const [live, exitSignal] of liveChildren) live.kill(exitSignal);
+    });
+  }
+  liveChildren.set(child, signal);
+  child.once('exit', () => liveChildren.delete(child));
 }
