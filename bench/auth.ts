@@ -1,13 +1,14 @@
 /**
  * Authorization for the registry under test, found from the `/v2/` challenge: none, Basic, or
  * Bearer tokens from the token server (one per repository, renewed before they expire). Tokens
- * are fetched before a request is sent, so streamed bodies never need a retry.
+ * are fetched before a request is sent, so streamed bodies never need a retry; workloads fetch
+ * them before their clock starts, since a token request may cost a password hash.
  */
 import { expectStatus, header, type HttpClient } from './http.ts';
 import type { Credentials } from './options.ts';
 
 interface CachedToken {
-  authorization: string;
+  authorization: Promise<string>;
   renewAt: number;
 }
 
@@ -21,6 +22,11 @@ export class Authenticator {
     private readonly http: HttpClient,
     private readonly credentials: Credentials | undefined,
   ) {}
+
+  /** How the registry wants callers to authenticate, as found by `init`. */
+  get schemeName(): Scheme['kind'] {
+    return this.scheme.kind;
+  }
 
   async init(): Promise<void> {
     const res = await this.http.request('GET', '/v2/', { read: 'buffer' });
@@ -50,9 +56,26 @@ export class Authenticator {
     }
   }
 
-  private async bearer(repository: string, realm: string, service: string | undefined): Promise<string> {
+  private bearer(repository: string, realm: string, service: string | undefined): Promise<string> {
     const cached = this.tokens.get(repository);
     if (cached && Date.now() < cached.renewAt) return cached.authorization;
+    // Concurrent callers share one token request.
+    const request = this.fetchToken(repository, realm, service);
+    const entry: CachedToken = { authorization: request.then((t) => t.authorization), renewAt: Infinity };
+    this.tokens.set(repository, entry);
+    request.then(
+      // The spec's default lifetime is 60 s; renew at half of it to stay clear of the edge.
+      (t) => (entry.renewAt = Date.now() + t.lifetimeSeconds * 500),
+      () => this.tokens.get(repository) === entry && this.tokens.delete(repository),
+    );
+    return entry.authorization;
+  }
+
+  private async fetchToken(
+    repository: string,
+    realm: string,
+    service: string | undefined,
+  ): Promise<{ authorization: string; lifetimeSeconds: number }> {
     const url = new URL(realm);
     if (service) url.searchParams.set('service', service);
     url.searchParams.set('scope', `repository:${repository}:pull,push,delete`);
@@ -62,11 +85,7 @@ export class Authenticator {
     const body = JSON.parse(res.body.toString('utf8')) as { token?: string; access_token?: string; expires_in?: number };
     const token = body.token ?? body.access_token;
     if (!token) throw new Error(`token for ${repository}: no token in the answer`);
-    // The spec's default lifetime is 60 s; renew at half of it to stay clear of the edge.
-    const lifetimeMs = (body.expires_in ?? 60) * 1000;
-    const entry = { authorization: `Bearer ${token}`, renewAt: Date.now() + lifetimeMs / 2 };
-    this.tokens.set(repository, entry);
-    return entry.authorization;
+    return { authorization: `Bearer ${token}`, lifetimeSeconds: body.expires_in ?? 60 };
   }
 
   private requireCredentials(scheme: string): void {

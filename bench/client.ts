@@ -32,6 +32,11 @@ export class RegistryClient {
     return new RegistryClient(http, auth);
   }
 
+  /** `none`, `basic` or `bearer`: what the registry asked for on `/v2/`. */
+  get authScheme(): string {
+    return this.auth.schemeName;
+  }
+
   /** Authorization headers for `repository` (empty when the registry is open). */
   authHeaders(repository: string): Promise<Record<string, string>> {
     return this.auth.headers(repository);

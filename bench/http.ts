@@ -68,6 +68,8 @@ export class HttpClient {
       req.once('response', resolve);
       req.once('error', reject);
     });
+    // It may fail while the body is still being sent; it is awaited (and its error used) after.
+    response.catch(() => undefined);
 
     let sendError: unknown;
     if (body === undefined || typeof body === 'string' || Buffer.isBuffer(body)) {

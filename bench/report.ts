@@ -27,6 +27,8 @@ export interface TargetResult {
   kind: string;
   url: string;
   version?: string;
+  /** What the registry asked for: none, basic or bearer (tokens, as docker uses them). */
+  auth?: string;
   error?: string;
   workloads: WorkloadResult[];
   resources?: ResourceSummary;
@@ -77,7 +79,10 @@ export function formatHeader(results: BenchResults): string {
     `load average at start: ${m.loadAverage.join(' ')} (anything else running skews the numbers)`,
     `load generator: ${describeLoadGenerator(results.loadGenerator)}`,
   ];
-  for (const t of results.targets) lines.push(`target ${t.name}: ${t.kind} ${t.url || ''}${t.version ? ` version ${t.version}` : ''}`);
+  for (const t of results.targets) {
+    const details = [t.kind, t.url, t.version && `version ${t.version}`, t.auth && `auth ${t.auth}`].filter(Boolean);
+    lines.push(`target ${t.name}: ${details.join(', ')}`);
+  }
   return lines.join('\n');
 }
 
@@ -173,7 +178,7 @@ function renderTable(names: string[], rows: Row[], compare: boolean): string {
   const header = ['', ...names, ...(compare ? ['ratio'] : [])];
   const body = rows.map((row) => {
     const cells = row.values.map((v) =>
-      v === undefined ? '-' : typeof v === 'string' ? v : row.better === 'none' ? String(v) : formatNumber(v),
+      v === undefined ? '-' : typeof v === 'string' ? v : row.better === 'none' && Number.isInteger(v) ? String(v) : formatNumber(v),
     );
     const r = compare ? ratio(row.values[0], row.values[1], row.better) : undefined;
     return [row.label, ...cells, ...(compare ? [r === undefined ? '-' : `${r.toFixed(2)}`] : [])];

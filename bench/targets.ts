@@ -4,6 +4,7 @@
  * Started servers are sampled for memory and stopped by their own pid.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -36,6 +37,14 @@ export interface RunningTarget {
   stop(): Promise<ResourceSummary | undefined>;
 }
 
+/** Stop functions of the servers started and not yet stopped. */
+const started = new Set<() => Promise<unknown>>();
+
+/** Stops every server the bench started and removes their data (for an interrupted run). */
+export async function stopStartedTargets(): Promise<void> {
+  await Promise.all([...started].map((stop) => stop()));
+}
+
 export function distributionInstalled(): boolean {
   return spawnSync('docker-registry', ['--version'], { encoding: 'utf8' }).status === 0;
 }
@@ -50,16 +59,28 @@ export async function startTarget(spec: TargetSpec, env: TargetEnvironment): Pro
         await writeFile(config, distributionConfig(join(dir, 'data'), port));
         return { file: 'docker-registry', args: ['serve', config], cwd: dir, version: distributionVersion() };
       });
-    case 'berth':
-    case 'command':
-      return startProcess(spec.name, spec.kind, env, spec.credentials, async (dir, port) => ({
-        file: '/bin/sh',
-        // exec: the pid we hold is the server itself, not a shell around it.
-        args: ['-c', `exec ${expandCommand(spec.command, port, join(dir, 'data'))}`],
-        cwd: env.projectRoot,
-        version: spec.kind === 'berth' ? berthVersion(env.projectRoot) : undefined,
+    case 'berth': {
+      // A fresh Berth creates its installation owner from these on first start.
+      const owner = spec.credentials ?? { username: 'bench-owner', password: randomBytes(24).toString('base64url') };
+      return startProcess(spec.name, spec.kind, env, owner, async (dir, port) => ({
+        ...shellPlan(spec.command, port, dir, env),
+        env: { BERTH_OWNER_USERNAME: owner.username, BERTH_OWNER_PASSWORD: owner.password },
+        version: berthVersion(env.projectRoot),
       }));
+    }
+    case 'command':
+      return startProcess(spec.name, spec.kind, env, spec.credentials, async (dir, port) => shellPlan(spec.command, port, dir, env));
   }
+}
+
+function shellPlan(command: string, port: number, dir: string, env: TargetEnvironment): LaunchPlan {
+  return {
+    file: '/bin/sh',
+    // exec: the pid we hold is the server itself, not a shell around it.
+    args: ['-c', `exec ${expandCommand(command, port, join(dir, 'data'))}`],
+    cwd: env.projectRoot,
+    version: undefined,
+  };
 }
 
 /** Distribution 2.8's stock settings (in-memory blob descriptor cache) with quiet logs. */
@@ -130,6 +151,7 @@ interface LaunchPlan {
   file: string;
   args: string[];
   cwd: string;
+  env?: Record<string, string>;
   version: string | undefined;
 }
 
@@ -147,6 +169,7 @@ async function startProcess(
   let resources: ResourceSampler | undefined;
 
   const stop = async (): Promise<ResourceSummary | undefined> => {
+    started.delete(stop);
     const summary = resources?.stop();
     if (child) await stopChild(child);
     await rm(dir, { recursive: true, force: true });
@@ -154,13 +177,14 @@ async function startProcess(
     spawnSync('sync');
     return summary;
   };
+  started.add(stop);
 
   try {
     const port = await freePort();
     const launch = await plan(dir, port);
     const log = openSync(logFile, 'a');
     try {
-      child = spawn(launch.file, launch.args, { cwd: launch.cwd, stdio: ['ignore', log, log] });
+      child = spawn(launch.file, launch.args, { cwd: launch.cwd, env: { ...process.env, ...launch.env }, stdio: ['ignore', log, log] });
     } finally {
       closeSync(log);
     }

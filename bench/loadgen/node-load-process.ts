@@ -27,6 +27,7 @@ const headerEnd = Buffer.from('\r\n\r\n');
 const chunkedEnd = Buffer.from('0\r\n\r\n');
 const expectsBody = config.method !== 'HEAD';
 const reconnectDelayMs = 10;
+const hardStopGraceMs = 10_000;
 
 interface Tally {
   latenciesUs: number[];
@@ -67,11 +68,18 @@ function drive(deadline: number, tally: Tally): Promise<void> {
     let inFlight = false;
     let finished = false;
 
-    const finish = () => {
+    // A server that never answers must not hold the run past its time.
+    const hardStop = setTimeout(() => {
+      if (inFlight) tally.errors++;
+      finish();
+    }, deadline - performance.now() + hardStopGraceMs);
+    function finish(): void {
+      if (finished) return;
       finished = true;
+      clearTimeout(hardStop);
       socket.destroy();
       resolve();
-    };
+    }
     const send = () => {
       if (performance.now() >= deadline) return finish();
       pending = undefined;

@@ -26,37 +26,50 @@ export interface LoadProcessResult {
   latenciesUs: number[];
 }
 
+/** Beyond the run itself: start-up, the processes' own hard stop, and printing the result. */
+const resultGraceSeconds = 60;
+
 const processScript = fileURLToPath(new URL('./node-load-process.ts', import.meta.url));
 
 export async function runNodeLoad(request: LoadRequest): Promise<LoadResult> {
-  const processes = Math.max(1, Math.min(request.threads, request.connections));
   const children: ChildProcess[] = [];
+  const limitMs = (request.seconds + resultGraceSeconds) * 1000;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`node load processes gave no result within ${limitMs / 1000} s`)), limitMs);
+  });
+  const run = coordinate(request, children);
+  // When the time limit wins, the run fails later as its processes are killed; nobody awaits it.
+  run.catch(() => undefined);
   try {
-    const outputs = Array.from({ length: processes }, (_, i) => {
-      const config: LoadProcessConfig = {
-        url: request.url,
-        method: request.method,
-        headers: request.headers,
-        connections: Math.floor(request.connections / processes) + (i < request.connections % processes ? 1 : 0),
-        seconds: request.seconds,
-      };
-      const child = spawn(process.execPath, ['--import', 'tsx', processScript, JSON.stringify(config)], {
-        stdio: ['pipe', 'pipe', 'inherit'],
-      });
-      children.push(child);
-      return lines(child);
-    });
-    // Start together once every process has loaded.
-    await Promise.all(outputs.map(async (out) => expectLine(await out.next(), 'ready')));
-    for (const child of children) child.stdin!.write('go\n');
-    const results = await Promise.all(
-      outputs.map(async (out) => JSON.parse(expectLine(await out.next(), 'result ')) as LoadProcessResult),
-    );
-    return merge(results);
+    return await Promise.race([run, timeout]);
   } finally {
+    clearTimeout(timer);
     for (const child of children) if (child.exitCode === null) child.kill();
     await Promise.all(children.map((child) => (child.exitCode === null ? once(child, 'exit') : undefined)));
   }
+}
+
+/** Starts the load processes, lets them go together once all have loaded, and merges their results. */
+async function coordinate(request: LoadRequest, children: ChildProcess[]): Promise<LoadResult> {
+  const processes = Math.max(1, Math.min(request.threads, request.connections));
+  const outputs = Array.from({ length: processes }, (_, i) => {
+    const config: LoadProcessConfig = {
+      url: request.url,
+      method: request.method,
+      headers: request.headers,
+      connections: Math.floor(request.connections / processes) + (i < request.connections % processes ? 1 : 0),
+      seconds: request.seconds,
+    };
+    const child = spawn(process.execPath, ['--import', 'tsx', processScript, JSON.stringify(config)], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    children.push(child);
+    return lines(child);
+  });
+  await Promise.all(outputs.map(async (out) => expectLine(await out.next(), 'ready')));
+  for (const child of children) child.stdin!.write('go\n');
+  return merge(await Promise.all(outputs.map(async (out) => JSON.parse(expectLine(await out.next(), 'result ')) as LoadProcessResult)));
 }
 
 function lines(child: ChildProcess): AsyncIterator<string> {

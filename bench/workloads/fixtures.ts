@@ -18,7 +18,7 @@ export async function ensureBigBlob(ctx: WorkloadContext): Promise<BlobFixture> 
   const blob = ctx.blob('push-monolithic', ctx.sizes.bigBlobBytes);
   const fixture: BlobFixture = { repository: 'bench/push', digest: await blob.digest(), size: blob.size };
   ctx.log('pushing the big blob first (untimed)');
-  const client = await ctx.connect(1);
+  const client = await ctx.connect(1, fixture.repository);
   try {
     await pushGeneratedBlob(client, fixture.repository, blob, 'monolithic', ctx.sizes.chunkBytes);
   } finally {

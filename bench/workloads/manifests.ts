@@ -17,7 +17,7 @@ export const manifestsWorkload: Workload = {
   name: 'manifests',
   title: (s) => `Manifest HEAD/GET by tag, ${s.manifestConnections} keep-alive connections, ${s.manifestSeconds} s each`,
   async run(ctx) {
-    const client = await ctx.connect(1);
+    const client = await ctx.connect(1, repository);
     let headers: Record<string, string>;
     try {
       await pushSmallImage(client, repository, tag, makeSmallImage('manifest-workload', ctx.sizes.smallLayerBytes));

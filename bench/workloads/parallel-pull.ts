@@ -19,7 +19,7 @@ export const parallelPullWorkload: Workload = {
     const digests: string[] = [];
     for (const blob of blobs) digests.push(await blob.digest());
 
-    const setup = await ctx.connect(setupConcurrency);
+    const setup = await ctx.connect(setupConcurrency, repository);
     try {
       await runPool(clients, setupConcurrency, async (i) => {
         ctx.checkTime();
@@ -29,7 +29,7 @@ export const parallelPullWorkload: Workload = {
       setup.close();
     }
 
-    const client = await ctx.connect(clients);
+    const client = await ctx.connect(clients, repository);
     try {
       let total = 0;
       const start = now();

@@ -9,7 +9,7 @@ export const pullWorkload: Workload = {
   title: (sizes) => `Blob pull, ${formatBytes(sizes.bigBlobBytes)}`,
   async run(ctx) {
     const fixture = await ensureBigBlob(ctx);
-    const client = await ctx.connect(1);
+    const client = await ctx.connect(1, fixture.repository);
     try {
       const start = now();
       const bytes = await client.pullBlob(fixture.repository, fixture.digest);

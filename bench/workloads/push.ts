@@ -12,7 +12,7 @@ export const pushWorkload: Workload = {
   title: (sizes) => `Blob push, ${formatBytes(sizes.bigBlobBytes)} (chunks of ${formatBytes(sizes.chunkBytes)})`,
   async run(ctx) {
     const metrics: Metric[] = [];
-    const client = await ctx.connect(1);
+    const client = await ctx.connect(1, repository);
     try {
       for (const mode of pushModes) {
         ctx.checkTime();

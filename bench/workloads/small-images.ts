@@ -19,7 +19,7 @@ export const smallImagesWorkload: Workload = {
 async function pushImages(ctx: WorkloadContext, repository: string, pushers: number): Promise<Metric> {
   const count = ctx.sizes.smallImages;
   const images: SmallImage[] = Array.from({ length: count }, (_, i) => makeSmallImage(`${repository}-${i}`, ctx.sizes.smallLayerBytes));
-  const client = await ctx.connect(pushers);
+  const client = await ctx.connect(pushers, repository);
   try {
     const start = now();
     await runPool(count, pushers, async (i) => {

@@ -25,7 +25,7 @@ export const tagsWorkload: Workload = {
     for (const count of ctx.sizes.tagCounts) {
       const repository = `bench/tags-${count}`;
       await createTags(ctx, repository, count);
-      const client = await ctx.connect(1);
+      const client = await ctx.connect(1, repository);
       try {
         await walkTags(ctx, client, repository, count);
         const walks: Walk[] = [];
@@ -53,7 +53,7 @@ export const tagsWorkload: Workload = {
 async function createTags(ctx: WorkloadContext, repository: string, count: number): Promise<void> {
   const image = makeSmallImage(repository, ctx.sizes.smallLayerBytes);
   const concurrency = ctx.sizes.tagPutConcurrency;
-  const client = await ctx.connect(concurrency);
+  const client = await ctx.connect(concurrency, repository);
   try {
     await pushSmallImage(client, repository, tagName(0), image);
     await runPool(count - 1, concurrency, async (i) => {

@@ -23,8 +23,11 @@ export interface WorkloadContext {
   load: LoadGeneratorChoice;
   /** Scratch directory of the bench itself (not the server's). */
   scratchDir: string;
-  /** A client with up to `maxSockets` keep-alive connections; closed by the caller of `run`. */
-  connect(maxSockets: number): Promise<RegistryClient>;
+  /**
+   * A client with up to `maxSockets` keep-alive connections, already authorized for
+   * `repository` so no token request falls inside a measurement. The caller closes it.
+   */
+  connect(maxSockets: number, repository: string): Promise<RegistryClient>;
   /** The same generated blob for the same name on every target, so digests are computed once. */
   blob(name: string, size: number): GeneratedBlob;
   /** Things one workload leaves for a later one on the same target (e.g. the big pushed blob). */
