@@ -3,8 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { sql } from 'kysely';
+import { Migrator, sql } from 'kysely';
 import { openMetaStore, parseMetaStoreUrl, type MetaStore } from '../src/meta/index.ts';
+import { migrations } from '../src/meta/migrations.ts';
 import { openSqlite } from '../src/meta/sqlite.ts';
 import { metaStoreContract } from './contract/meta-store.contract.ts';
 
@@ -39,6 +40,47 @@ describe('SQLite metadata database', () => {
       assert.equal(await pragma('foreign_keys'), 1);
     } finally {
       await db.destroy();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('migration 0002_identity', () => {
+  it('upgrades a registry-core database, keeping and completing its rows', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'berth-meta-'));
+    const path = join(dir, 'berth.db');
+    const db = openSqlite(path);
+    try {
+      const { error } = await new Migrator({
+        db,
+        provider: { getMigrations: async () => ({ '0001_registry_core': migrations('sqlite')['0001_registry_core']! }) },
+      }).migrateToLatest();
+      assert.equal(error, undefined);
+      const at = '2025-06-01T00:00:00.000Z';
+      await sql`insert into registries (name, created_at) values ('oldregistry', ${at})`.execute(db);
+      await sql`insert into repositories (registry, name, created_at) values ('oldregistry', 'app', ${at})`.execute(db);
+      await sql`insert into manifests (repository_id, digest, media_type, size, content, created_at)
+                values (1, 'sha256:aa', 'application/vnd.oci.image.manifest.v1+json', 2, x'7b7d', ${at})`.execute(db);
+      await sql`insert into tags (repository_id, name, digest, updated_at) values (1, 'latest', 'sha256:aa', ${at})`.execute(db);
+    } finally {
+      await db.destroy();
+    }
+
+    const store = await openMetaStore({ url: `sqlite:${path}` });
+    try {
+      const registry = await store.getRegistry('oldregistry');
+      assert.equal(registry?.sku, 'Standard');
+      assert.equal(registry?.quotaBytes, 100 * 1024 ** 3);
+      assert.equal(registry?.adminUserEnabled, false);
+      assert.deepEqual(await store.listTagDetails('oldregistry', 'app', {}), [
+        { name: 'latest', digest: 'sha256:aa', createdTime: '2025-06-01T00:00:00.000Z', lastUpdateTime: '2025-06-01T00:00:00.000Z' },
+      ]);
+      const [manifest] = await store.listManifestDetails('oldregistry', 'app', {});
+      assert.equal(manifest?.lastUpdateTime, '2025-06-01T00:00:00.000Z');
+      assert.equal(manifest?.imageSize, 2);
+      assert.equal(manifest?.configMediaType, null);
+    } finally {
+      await store.close();
       await rm(dir, { recursive: true, force: true });
     }
   });

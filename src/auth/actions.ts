@@ -4,8 +4,11 @@
 export const repositoryActions = ['pull', 'push', 'delete', 'metadata_read', 'metadata_write', 'quarantine_read', 'quarantine_write', 'sign'] as const;
 export type RepositoryAction = (typeof repositoryActions)[number];
 
-/** Registry- and installation-scoped actions. */
-export type RegistryLevelAction = 'catalog' | 'read_registry' | 'manage_registry' | 'manage_installation';
+/**
+ * Registry- and installation-scoped actions. `assign_roles`: create and delete role assignments
+ * at the scope (Owner has it, Contributor does not).
+ */
+export type RegistryLevelAction = 'catalog' | 'read_registry' | 'manage_registry' | 'assign_roles' | 'manage_installation';
 
 export type Action = RepositoryAction | RegistryLevelAction;
 

@@ -44,3 +44,4 @@ export async function openMetaStore(options: MetaStoreOptions): Promise<MetaStor
 }
 
 export * from './meta-store.ts';
+export * from './identity-store.ts';

@@ -8,23 +8,33 @@
  * never be stored over a child being deleted; tags are upserted in sorted order so concurrent
  * puts lock them in the same order, and a transaction lost to a deadlock is retried.
  */
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely, Selectable, Transaction, Updateable } from 'kysely';
+import { manifestDetails, repositoryInfo, tagDetails } from './acr-listings.ts';
+import { KyselyIdentityStore } from './kysely-identity-store.ts';
 import {
   MissingReferencesError,
   RegistryExistsError,
   RegistryNotFoundError,
+  skuLimits,
   type DeleteManifestResult,
+  type ListingPage,
+  type ManifestDetail,
   type ManifestRecord,
   type MetaStore,
   type NewManifest,
   type Page,
   type ReferrerRecord,
   type RegistryRecord,
+  type RegistrySettings,
+  type RepositoryInfo,
+  type Sku,
+  type TagDetail,
   type UploadRecord,
 } from './meta-store.ts';
 import type { SqlDialect } from './migrations.ts';
 import { PreparedQuery } from './prepared-query.ts';
-import type { Database, ManifestsTable } from './schema.ts';
+import type { Database, ManifestsTable, RegistriesTable } from './schema.ts';
+import { runTransaction, timestamp } from './transactions.ts';
 
 type Db = Kysely<Database>;
 
@@ -34,11 +44,6 @@ const noLimit = Number.MAX_SAFE_INTEGER;
 const beforeAllNames = '';
 /** Rows or values per statement, well below both databases' bound-parameter limits. */
 const batchSize = 500;
-const transactionAttempts = 3;
-
-function timestamp(): string {
-  return new Date().toISOString();
-}
 
 function batches<T>(items: readonly T[]): T[][] {
   const result: T[][] = [];
@@ -46,10 +51,47 @@ function batches<T>(items: readonly T[]): T[][] {
   return result;
 }
 
-/** PostgreSQL's deadlock and serialization failures: the transaction can simply run again. */
-function isRetryableConflict(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === '40P01' || code === '40001';
+const registryColumns = [
+  'name',
+  'created_at',
+  'sku',
+  'admin_enabled',
+  'anonymous_pull_enabled',
+  'resource_group',
+  'location',
+  'quota_bytes',
+  'webhook_limit',
+] as const;
+
+type RegistryRow = Pick<Selectable<RegistriesTable>, (typeof registryColumns)[number]>;
+
+function toRegistryRecord(row: RegistryRow): RegistryRecord {
+  return {
+    name: row.name,
+    createdAt: row.created_at,
+    sku: row.sku as Sku,
+    adminUserEnabled: row.admin_enabled === 1,
+    anonymousPullEnabled: row.anonymous_pull_enabled === 1,
+    resourceGroup: row.resource_group,
+    location: row.location,
+    quotaBytes: row.quota_bytes,
+    webhookLimit: row.webhook_limit,
+  };
+}
+
+/** The registry columns a settings change writes; a SKU brings its quota and webhook limit. */
+function registrySettingColumns(settings: Partial<RegistrySettings>): Updateable<RegistriesTable> {
+  const columns: Updateable<RegistriesTable> = {};
+  if (settings.sku !== undefined) {
+    columns.sku = settings.sku;
+    columns.quota_bytes = skuLimits[settings.sku].quotaBytes;
+    columns.webhook_limit = skuLimits[settings.sku].webhookLimit;
+  }
+  if (settings.adminUserEnabled !== undefined) columns.admin_enabled = settings.adminUserEnabled ? 1 : 0;
+  if (settings.anonymousPullEnabled !== undefined) columns.anonymous_pull_enabled = settings.anonymousPullEnabled ? 1 : 0;
+  if (settings.resourceGroup !== undefined) columns.resource_group = settings.resourceGroup;
+  if (settings.location !== undefined) columns.location = settings.location;
+  return columns;
 }
 
 type ManifestRow = Pick<
@@ -82,6 +124,10 @@ const manifestColumns = [
 /** The queries on the registry's hot paths, compiled once per store. */
 function prepareQueries(db: Db) {
   return {
+    registry: new PreparedQuery((p: { name: string }) =>
+      db.selectFrom('registries').select(registryColumns).where('name', '=', p.name),
+    ),
+
     repositoryId: new PreparedQuery((p: { registry: string; repository: string }) =>
       db
         .selectFrom('repositories')
@@ -162,13 +208,14 @@ function prepareQueries(db: Db) {
   };
 }
 
-export class KyselyMetaStore implements MetaStore {
+export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
   readonly #db: Db;
   readonly #postgres: boolean;
   readonly #queries: ReturnType<typeof prepareQueries>;
 
   /** `db` must already be migrated (`migrateToLatest`). */
   constructor(db: Db, dialect: SqlDialect) {
+    super(db);
     this.#db = db;
     this.#postgres = dialect === 'postgres';
     this.#queries = prepareQueries(db);
@@ -178,33 +225,42 @@ export class KyselyMetaStore implements MetaStore {
     await this.#db.destroy();
   }
 
-  async createRegistry(name: string): Promise<RegistryRecord> {
+  async createRegistry(name: string, settings: Partial<RegistrySettings> = {}): Promise<RegistryRecord> {
     const row = await this.#db
       .insertInto('registries')
-      .values({ name, created_at: timestamp() })
+      .values({ name, created_at: timestamp(), ...registrySettingColumns({ sku: 'Standard', ...settings }) })
       .onConflict((oc) => oc.column('name').doNothing())
-      .returning(['name', 'created_at'])
+      .returning(registryColumns)
       .executeTakeFirst();
     if (!row) throw new RegistryExistsError(name);
-    return { name: row.name, createdAt: row.created_at };
+    return toRegistryRecord(row);
   }
 
   async getRegistry(name: string): Promise<RegistryRecord | undefined> {
-    const row = await this.#db
-      .selectFrom('registries')
-      .select(['name', 'created_at'])
-      .where('name', '=', name)
-      .executeTakeFirst();
-    return row && { name: row.name, createdAt: row.created_at };
+    const { rows } = await this.#queries.registry.execute(this.#db, { name });
+    return rows[0] && toRegistryRecord(rows[0]);
   }
 
   async listRegistries(): Promise<RegistryRecord[]> {
-    const rows = await this.#db.selectFrom('registries').select(['name', 'created_at']).orderBy('name').execute();
-    return rows.map((row) => ({ name: row.name, createdAt: row.created_at }));
+    const rows = await this.#db.selectFrom('registries').select(registryColumns).orderBy('name').execute();
+    return rows.map(toRegistryRecord);
+  }
+
+  async updateRegistry(name: string, changes: Partial<RegistrySettings>): Promise<RegistryRecord | undefined> {
+    const columns = registrySettingColumns(changes);
+    if (Object.keys(columns).length === 0) return await this.getRegistry(name);
+    const row = await this.#db
+      .updateTable('registries')
+      .set(columns)
+      .where('name', '=', name)
+      .returning(registryColumns)
+      .executeTakeFirst();
+    return row && toRegistryRecord(row);
   }
 
   async deleteRegistry(name: string): Promise<boolean> {
-    // Repositories and everything in them go with the registry (ON DELETE CASCADE).
+    // Repositories and everything in them, scope maps, tokens, role assignments and refresh
+    // tokens go with the registry (ON DELETE CASCADE).
     const result = await this.#db.deleteFrom('registries').where('name', '=', name).executeTakeFirst();
     return result.numDeletedRows > 0n;
   }
@@ -341,6 +397,11 @@ export class KyselyMetaStore implements MetaStore {
           content: manifest.content,
           annotations: manifest.annotations === null ? null : JSON.stringify(manifest.annotations),
           created_at: now,
+          config_media_type: manifest.configMediaType ?? null,
+          architecture: manifest.architecture ?? null,
+          os: manifest.os ?? null,
+          image_size: manifest.imageSize ?? null,
+          updated_at: now,
         })
         .onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing())
         .returning('digest')
@@ -360,12 +421,19 @@ export class KyselyMetaStore implements MetaStore {
         for (const batch of batches(references)) {
           await trx.insertInto('manifest_references').values(batch).execute();
         }
+      } else {
+        await trx
+          .updateTable('manifests')
+          .set({ updated_at: now })
+          .where('repository_id', '=', repositoryId)
+          .where('digest', '=', manifest.digest)
+          .execute();
       }
 
       for (const tag of tags) {
         await trx
           .insertInto('tags')
-          .values({ repository_id: repositoryId, name: tag, digest: manifest.digest, updated_at: now })
+          .values({ repository_id: repositoryId, name: tag, digest: manifest.digest, updated_at: now, created_at: now })
           .onConflict((oc) => oc.columns(['repository_id', 'name']).doUpdateSet({ digest: manifest.digest, updated_at: now }))
           .execute();
       }
@@ -481,14 +549,20 @@ export class KyselyMetaStore implements MetaStore {
     }));
   }
 
+  async getRepositoryInfo(registry: string, repository: string): Promise<RepositoryInfo | undefined> {
+    return await repositoryInfo(this.#db, registry, repository);
+  }
+
+  async listTagDetails(registry: string, repository: string, page: ListingPage & { digest?: string }): Promise<TagDetail[]> {
+    return await tagDetails(this.#db, registry, repository, page);
+  }
+
+  async listManifestDetails(registry: string, repository: string, page: ListingPage): Promise<ManifestDetail[]> {
+    return await manifestDetails(this.#db, registry, repository, page);
+  }
+
   async #transaction<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.#db.transaction().execute(work);
-      } catch (error) {
-        if (attempt >= transactionAttempts || !isRetryableConflict(error)) throw error;
-      }
-    }
+    return await runTransaction(this.#db, work);
   }
 
   /** The repository's id, creating the repository if needed; throws if the registry does not exist. */

@@ -8,10 +8,34 @@
  * (`linkBlob`, `createUpload`, `putManifest`) throw `RegistryNotFoundError`.
  */
 
-export interface RegistryRecord {
+import type { IdentityStore } from './identity-store.ts';
+
+export type Sku = 'Basic' | 'Standard' | 'Premium';
+
+export const skus: readonly Sku[] = ['Basic', 'Standard', 'Premium'];
+
+/** What a SKU includes, as ACR's tiers: storage quota and number of webhooks. */
+export const skuLimits: Record<Sku, { quotaBytes: number; webhookLimit: number }> = {
+  Basic: { quotaBytes: 10 * 1024 ** 3, webhookLimit: 2 },
+  Standard: { quotaBytes: 100 * 1024 ** 3, webhookLimit: 10 },
+  Premium: { quotaBytes: 500 * 1024 ** 3, webhookLimit: 500 },
+};
+
+/** A registry's settings; a change of `sku` sets the quota and webhook limit of that SKU. */
+export interface RegistrySettings {
+  sku: Sku;
+  adminUserEnabled: boolean;
+  anonymousPullEnabled: boolean;
+  resourceGroup: string | null;
+  location: string | null;
+}
+
+export interface RegistryRecord extends RegistrySettings {
   name: string;
   /** ISO-8601 UTC. */
   createdAt: string;
+  quotaBytes: number;
+  webhookLimit: number;
 }
 
 export interface ManifestRecord {
@@ -51,6 +75,11 @@ export interface NewManifest {
   manifests: string[];
   /** Tags to point at this manifest (moved if they point elsewhere). */
   tags: string[];
+  /** For the ACR listings: the image config's media type, platform, and the size of manifest + config + layers. */
+  configMediaType?: string | null;
+  architecture?: string | null;
+  os?: string | null;
+  imageSize?: number | null;
 }
 
 export interface Page {
@@ -67,19 +96,62 @@ export interface UploadRecord {
   createdAt: string;
 }
 
+/** A repository as ACR's `GET /acr/v1/<repo>` shows it. */
+export interface RepositoryInfo {
+  createdTime: string;
+  /** The latest manifest put or tag change. */
+  lastUpdateTime: string;
+  manifestCount: number;
+  tagCount: number;
+}
+
+/** Time order of the ACR listings, by last update; the default is name (tags) or digest (manifests) order. */
+export type ListingOrder = 'timedesc' | 'timeasc';
+
+export interface ListingPage extends Page {
+  orderby?: ListingOrder;
+}
+
+export interface TagDetail {
+  name: string;
+  digest: string;
+  createdTime: string;
+  lastUpdateTime: string;
+}
+
+export interface ManifestDetail {
+  digest: string;
+  mediaType: string;
+  configMediaType: string | null;
+  architecture: string | null;
+  os: string | null;
+  /** Manifest + config + layers; the manifest's own size when it was not recorded at push. */
+  imageSize: number;
+  createdTime: string;
+  lastUpdateTime: string;
+  /** In byte order. */
+  tags: string[];
+}
+
 export type DeleteManifestResult =
   | { status: 'deleted' }
   | { status: 'not-found' }
   /** Refused: another manifest in the repository (an index) still references it. */
   | { status: 'referenced'; by: string };
 
-export interface MetaStore {
+export interface MetaStore extends IdentityStore {
   close(): Promise<void>;
 
-  createRegistry(name: string): Promise<RegistryRecord>;
+  /** Settings default to Standard, admin user and anonymous pull disabled, no group or location. */
+  createRegistry(name: string, settings?: Partial<RegistrySettings>): Promise<RegistryRecord>;
   getRegistry(name: string): Promise<RegistryRecord | undefined>;
   listRegistries(): Promise<RegistryRecord[]>;
-  /** Removes the registry and everything in it (repositories, manifests, tags, links, uploads). */
+  /** Changes the given settings; undefined if there is no such registry. */
+  updateRegistry(name: string, changes: Partial<RegistrySettings>): Promise<RegistryRecord | undefined>;
+  /**
+   * Removes the registry and everything in it (repositories, manifests, tags, links, uploads)
+   * and of it (scope maps, tokens, role assignments at its scopes, refresh tokens for it).
+   */
   deleteRegistry(name: string): Promise<boolean>;
 
   /** The blob's size if it is linked into the repository. */
@@ -121,6 +193,16 @@ export interface MetaStore {
   listRepositories(registry: string, page: Page): Promise<string[]>;
   /** Manifests in the repository whose subject is `subject`, optionally filtered by artifact type. */
   listReferrers(registry: string, repository: string, subject: string, artifactType?: string): Promise<ReferrerRecord[]>;
+
+  /** Undefined unless the repository holds at least one manifest. */
+  getRepositoryInfo(registry: string, repository: string): Promise<RepositoryInfo | undefined>;
+  /**
+   * Tags with their manifests, optionally only those on `digest`. `last` is the last tag name of
+   * the previous page; in a time order it must still exist, or the page is empty.
+   */
+  listTagDetails(registry: string, repository: string, page: ListingPage & { digest?: string }): Promise<TagDetail[]>;
+  /** Manifests with their tags; `last` is the last digest of the previous page (as for tags). */
+  listManifestDetails(registry: string, repository: string, page: ListingPage): Promise<ManifestDetail[]>;
 }
 
 export class MissingReferencesError extends Error {

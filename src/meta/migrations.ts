@@ -3,7 +3,15 @@
  * opens; applied ones are recorded in `kysely_migration`, so opening again changes nothing.
  * A migration, once released, is never edited: add the next number instead.
  */
-import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import {
+  Migrator,
+  sql,
+  type ColumnBuilderCallback,
+  type ColumnDataType,
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+} from 'kysely';
 
 export type SqlDialect = 'sqlite' | 'postgres';
 
@@ -139,9 +147,184 @@ function registryCore(dialect: SqlDialect): Migration {
   };
 }
 
+/** Gigabytes as bytes, for the SKU quotas. */
+const GiB = 1024 ** 3;
+
+function identity(dialect: SqlDialect): Migration {
+  const types = columnTypes(dialect);
+  return {
+    async up(db: Kysely<any>) {
+      // Registry settings and admin user passwords. SQLite adds one column per statement.
+      const registryColumns: [string, ColumnDataType, ColumnBuilderCallback][] = [
+        ['sku', 'text', (c) => c.notNull().defaultTo('Standard')],
+        ['admin_enabled', 'integer', (c) => c.notNull().defaultTo(0)],
+        ['anonymous_pull_enabled', 'integer', (c) => c.notNull().defaultTo(0)],
+        ['resource_group', 'text', (c) => c],
+        ['location', 'text', (c) => c],
+        ['quota_bytes', 'bigint', (c) => c.notNull().defaultTo(100 * GiB)],
+        ['webhook_limit', 'integer', (c) => c.notNull().defaultTo(10)],
+        ['admin_password1_hash', 'text', (c) => c],
+        ['admin_password1_created_at', 'text', (c) => c],
+        ['admin_password2_hash', 'text', (c) => c],
+        ['admin_password2_created_at', 'text', (c) => c],
+      ];
+      for (const [column, type, build] of registryColumns) {
+        await db.schema.alterTable('registries').addColumn(column, type, build).execute();
+      }
+
+      await db.schema
+        .createTable('principals')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind in ('user', 'servicePrincipal')`))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('users')
+        .addColumn('principal_id', 'text', (c) => c.primaryKey().references('principals.id').onDelete('cascade'))
+        .addColumn('username', types.name, (c) => c.notNull().unique())
+        .addColumn('password_hash', 'text', (c) => c.notNull())
+        .addColumn('owner', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+
+      await db.schema
+        .createTable('service_principals')
+        .addColumn('principal_id', 'text', (c) => c.primaryKey().references('principals.id').onDelete('cascade'))
+        .addColumn('app_id', 'text', (c) => c.notNull().unique())
+        .addColumn('display_name', types.name, (c) => c.notNull().unique())
+        .addColumn('secret_hash', 'text', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('role_assignments')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('principal_id', 'text', (c) => c.notNull().references('principals.id').onDelete('cascade'))
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('scope', types.name, (c) => c.notNull())
+        .addColumn('registry', types.name, (c) => c.references('registries.name').onDelete('cascade'))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addUniqueConstraint('role_assignments_principal_role_scope_key', ['principal_id', 'role', 'scope'])
+        .execute();
+      await db.schema.createIndex('role_assignments_registry_idx').on('role_assignments').column('registry').execute();
+
+      await db.schema
+        .createTable('scope_maps')
+        .addColumn('registry', types.name, (c) => c.notNull().references('registries.name').onDelete('cascade'))
+        .addColumn('name', types.name, (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('actions', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('scope_maps_pkey', ['registry', 'name'])
+        .execute();
+
+      await db.schema
+        .createTable('tokens')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('registry', types.name, (c) => c.notNull().references('registries.name').onDelete('cascade'))
+        .addColumn('name', types.name, (c) => c.notNull())
+        .addColumn('scope_map', types.name, (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('enabled', 'disabled')`))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('password1_hash', 'text')
+        .addColumn('password1_created_at', 'text')
+        .addColumn('password1_expires_at', 'text')
+        .addColumn('password2_hash', 'text')
+        .addColumn('password2_created_at', 'text')
+        .addColumn('password2_expires_at', 'text')
+        .addUniqueConstraint('tokens_registry_name_key', ['registry', 'name'])
+        .execute();
+      await db.schema.createIndex('tokens_scope_map_idx').on('tokens').columns(['registry', 'scope_map']).execute();
+
+      await db.schema
+        .createTable('refresh_tokens')
+        .addColumn('id_hash', 'text', (c) => c.primaryKey())
+        .addColumn('registry', types.name, (c) => c.notNull().references('registries.name').onDelete('cascade'))
+        .addColumn('principal_kind', 'text', (c) =>
+          c.notNull().check(sql`principal_kind in ('user', 'servicePrincipal', 'admin', 'token')`),
+        )
+        .addColumn('principal_id', 'text', (c) => c.references('principals.id').onDelete('cascade'))
+        .addColumn('token_id', 'text', (c) => c.references('tokens.id').onDelete('cascade'))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('revoked', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema.createIndex('refresh_tokens_principal_idx').on('refresh_tokens').column('principal_id').execute();
+      await db.schema.createIndex('refresh_tokens_token_idx').on('refresh_tokens').column('token_id').execute();
+      await db.schema
+        .createIndex('refresh_tokens_registry_kind_idx')
+        .on('refresh_tokens')
+        .columns(['registry', 'principal_kind'])
+        .execute();
+      await db.schema.createIndex('refresh_tokens_expires_at_idx').on('refresh_tokens').column('expires_at').execute();
+
+      await db.schema
+        .createTable('signing_keys')
+        .addColumn('kid', 'text', (c) => c.primaryKey())
+        .addColumn('private_key', 'text', (c) => c.notNull())
+        .addColumn('public_jwk', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        // 1 for the one key that signs, null for retired keys: the unique constraint allows one signer.
+        .addColumn('signing', 'integer', (c) => c.unique())
+        .addColumn('retired_at', 'text')
+        .addColumn('grace_until', 'text')
+        .execute();
+
+      // What the ACR listings show of a manifest; filled at push time, null for older pushes.
+      const manifestColumns: [string, ColumnDataType][] = [
+        ['config_media_type', 'text'],
+        ['architecture', 'text'],
+        ['os', 'text'],
+        ['image_size', 'bigint'],
+        ['updated_at', 'text'],
+      ];
+      for (const [column, type] of manifestColumns) {
+        await db.schema.alterTable('manifests').addColumn(column, type).execute();
+      }
+      await db.updateTable('manifests').set({ updated_at: sql`created_at` }).execute();
+      await db.schema
+        .createIndex('manifests_updated_at_idx')
+        .on('manifests')
+        .columns(['repository_id', 'updated_at', 'digest'])
+        .execute();
+
+      await db.schema.alterTable('tags').addColumn('created_at', 'text').execute();
+      await db.updateTable('tags').set({ created_at: sql`updated_at` }).execute();
+      await db.schema.createIndex('tags_updated_at_idx').on('tags').columns(['repository_id', 'updated_at', 'name']).execute();
+    },
+
+    async down(db: Kysely<any>) {
+      await db.schema.dropIndex('tags_updated_at_idx').execute();
+      await db.schema.alterTable('tags').dropColumn('created_at').execute();
+      await db.schema.dropIndex('manifests_updated_at_idx').execute();
+      for (const column of ['updated_at', 'image_size', 'os', 'architecture', 'config_media_type']) {
+        await db.schema.alterTable('manifests').dropColumn(column).execute();
+      }
+      for (const table of ['signing_keys', 'refresh_tokens', 'tokens', 'scope_maps', 'role_assignments', 'service_principals', 'users', 'principals']) {
+        await db.schema.dropTable(table).execute();
+      }
+      for (const column of [
+        'admin_password2_created_at',
+        'admin_password2_hash',
+        'admin_password1_created_at',
+        'admin_password1_hash',
+        'webhook_limit',
+        'quota_bytes',
+        'location',
+        'resource_group',
+        'anonymous_pull_enabled',
+        'admin_enabled',
+        'sku',
+      ]) {
+        await db.schema.alterTable('registries').dropColumn(column).execute();
+      }
+    },
+  };
+}
+
 export function migrations(dialect: SqlDialect): Record<string, Migration> {
   return {
     '0001_registry_core': registryCore(dialect),
+    '0002_identity': identity(dialect),
   };
 }
 

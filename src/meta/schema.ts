@@ -32,12 +32,60 @@
  * uploads               an open blob upload session (its bytes live in the blob store). Removed
  *   id (pk)             when the upload completes or is cancelled, by expiry, or with the
  *                       repository.
+ *
+ * Identity and access (migration 0002). Booleans are integers 0/1 on both databases. Secrets are
+ * never stored: human passwords as argon2id hashes, generated secrets as HMAC-SHA-256 hashes
+ * keyed with the installation secret (kept outside the database).
+ *
+ * registries (added)    `sku` (Basic|Standard|Premium) with the quota and webhook limit it sets,
+ *                       `admin_enabled`, `anonymous_pull_enabled`, `resource_group`, `location`,
+ *                       and the admin user's two password slots (hash + creation time, null
+ *                       until first generated).
+ * principals            one row per user or service principal (`kind`); the id is the
+ *   id (pk)             principalId (uuid). Deleting it removes the user or service principal
+ *                       row, its role assignments and its refresh tokens (cascade).
+ * users                 a human user: unique `username`, argon2id `password_hash`, `owner` flag
+ *   principal_id (pk)   (the installation owner holds every permission).
+ * service_principals    a non-human principal: unique `app_id` (uuid, its user name) and
+ *   principal_id (pk)   `display_name`, HMAC hash of its generated secret.
+ * role_assignments      a role given to a principal at a scope: `/`, `/registries/<r>` or
+ *   id (pk)             `/registries/<r>/repositories/<repo>` (repo may be `*` or end in `/*`).
+ *                       `registry` is null for `/`; removed with the principal or the registry.
+ * scope_maps            a registry's user-defined scope map; `actions` is a JSON array of
+ *   (registry, name)    `repositories/<repo>/<content|metadata>/<action>`. The system scope maps
+ *    (pk)               (`_repositories_*`) are not stored. Removed with the registry; refused
+ *                       while a token uses it.
+ * tokens                a registry's token (user name = `name`), bound to one scope map by name
+ *   id (pk)             (user-defined or system), `status`, two password slots (HMAC hash,
+ *                       creation time, expiry or null for never). Removed with the registry.
+ * refresh_tokens        a refresh token issued, by the HMAC of its `jti`: for whom (`principal_kind`
+ *   id_hash (pk)        with `principal_id` or `token_id`, or the admin user of `registry`), until
+ *                       `expires_at`; `revoked` when its principal's password changes. Removed with
+ *                       the principal, token or registry, and once expired.
+ * signing_keys          the ES256 keys that sign access and refresh tokens: the private JWK sealed
+ *   kid (pk)            (AES-256-GCM) with the installation secret, the public JWK. The one with
+ *                       no `retired_at` signs; retired ones still verify until `grace_until`.
+ * manifests (added)     `config_media_type`, `architecture`, `os` (of the image config),
+ *                       `image_size` (manifest + config + layers) for the ACR listings, and
+ *                       `updated_at` (last put or tagging).
+ * tags (added)          `created_at`: when the tag was first set (`updated_at`: last moved).
  */
 import type { Generated } from 'kysely';
 
 export interface RegistriesTable {
   name: string;
   created_at: string;
+  sku: Generated<string>;
+  admin_enabled: Generated<number>;
+  anonymous_pull_enabled: Generated<number>;
+  resource_group: string | null;
+  location: string | null;
+  quota_bytes: Generated<number>;
+  webhook_limit: Generated<number>;
+  admin_password1_hash: string | null;
+  admin_password1_created_at: string | null;
+  admin_password2_hash: string | null;
+  admin_password2_created_at: string | null;
 }
 
 export interface RepositoriesTable {
@@ -70,6 +118,12 @@ export interface ManifestsTable {
   /** JSON object text, or null. */
   annotations: string | null;
   created_at: string;
+  config_media_type: string | null;
+  architecture: string | null;
+  os: string | null;
+  image_size: number | null;
+  /** Nullable column (added by 0002, which filled it for existing rows); always written. */
+  updated_at: string;
 }
 
 export type ReferenceKind = 'blob' | 'manifest';
@@ -86,12 +140,91 @@ export interface TagsTable {
   name: string;
   digest: string;
   updated_at: string;
+  /** Nullable column (added by 0002, which filled it for existing rows); always written. */
+  created_at: string;
 }
 
 export interface UploadsTable {
   id: string;
   repository_id: number;
   created_at: string;
+}
+
+export type PrincipalKind = 'user' | 'servicePrincipal';
+
+export interface PrincipalsTable {
+  id: string;
+  kind: PrincipalKind;
+  created_at: string;
+}
+
+export interface UsersTable {
+  principal_id: string;
+  username: string;
+  password_hash: string;
+  owner: number;
+}
+
+export interface ServicePrincipalsTable {
+  principal_id: string;
+  app_id: string;
+  display_name: string;
+  secret_hash: string;
+}
+
+export interface RoleAssignmentsTable {
+  id: string;
+  principal_id: string;
+  role: string;
+  scope: string;
+  registry: string | null;
+  created_at: string;
+}
+
+export interface ScopeMapsTable {
+  registry: string;
+  name: string;
+  description: string;
+  /** JSON array text. */
+  actions: string;
+  created_at: string;
+}
+
+export interface TokensTable {
+  id: string;
+  registry: string;
+  name: string;
+  scope_map: string;
+  status: 'enabled' | 'disabled';
+  created_at: string;
+  password1_hash: string | null;
+  password1_created_at: string | null;
+  password1_expires_at: string | null;
+  password2_hash: string | null;
+  password2_created_at: string | null;
+  password2_expires_at: string | null;
+}
+
+export interface RefreshTokensTable {
+  id_hash: string;
+  registry: string;
+  principal_kind: 'user' | 'servicePrincipal' | 'admin' | 'token';
+  principal_id: string | null;
+  token_id: string | null;
+  created_at: string;
+  expires_at: string;
+  revoked: number;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  private_key: string;
+  public_jwk: string;
+  created_at: string;
+  /** 1 for the signing key, null for retired ones. */
+  signing: number | null;
+  retired_at: string | null;
+  grace_until: string | null;
 }
 
 export interface Database {
@@ -103,4 +236,12 @@ export interface Database {
   manifest_references: ManifestReferencesTable;
   tags: TagsTable;
   uploads: UploadsTable;
+  principals: PrincipalsTable;
+  users: UsersTable;
+  service_principals: ServicePrincipalsTable;
+  role_assignments: RoleAssignmentsTable;
+  scope_maps: ScopeMapsTable;
+  tokens: TokensTable;
+  refresh_tokens: RefreshTokensTable;
+  signing_keys: SigningKeysTable;
 }

@@ -11,6 +11,7 @@ import {
   type NewManifest,
 } from '../../src/meta/meta-store.ts';
 import { digestOf } from '../../src/oci/digest.ts';
+import { identityStoreContract } from './identity-store.contract.ts';
 
 export interface MetaStoreFixture {
   store: MetaStore;
@@ -643,6 +644,126 @@ export function metaStoreContract(name: string, make: () => Promise<MetaStoreFix
         }
       });
     });
+
+    describe('ACR listings', () => {
+      /** Timestamps have millisecond resolution: wait for the next one so time order is certain. */
+      const tick = () => new Promise((resolve) => setTimeout(resolve, 3));
+
+      it('summarises a repository', async () => {
+        assert.equal(await store.getRepositoryInfo('contoso', 'app'), undefined);
+        const one = await pushImage('contoso', 'app', 'one', ['v1', 'latest']);
+        await tick();
+        await pushImage('contoso', 'app', 'two', ['v2']);
+        await store.linkBlob('contoso', 'blobs-only', blob('b').digest, 1);
+        const info = await store.getRepositoryInfo('contoso', 'app');
+        assert.ok(info);
+        assert.equal(info.manifestCount, 2);
+        assert.equal(info.tagCount, 3);
+        assert.match(info.createdTime, /Z$/);
+        assert.ok(info.lastUpdateTime > info.createdTime);
+        assert.equal(await store.getRepositoryInfo('contoso', 'blobs-only'), undefined);
+        assert.equal(await store.getRepositoryInfo('fabrikam', 'app'), undefined);
+        await tick();
+        await store.putManifest({ ...one, tags: ['moved'] });
+        assert.ok((await store.getRepositoryInfo('contoso', 'app'))!.lastUpdateTime > info.lastUpdateTime);
+      });
+
+      it('lists tags with their manifests, in name or time order, page by page', async () => {
+        const one = await pushImage('contoso', 'app', 'one', ['b-tag']);
+        await tick();
+        const two = await pushImage('contoso', 'app', 'two', ['a-tag', 'c-tag']);
+        await tick();
+        await store.putManifest({ ...one, tags: ['d-tag'] });
+        await pushImage('fabrikam', 'app', 'elsewhere', ['z-tag']);
+
+        const all = await store.listTagDetails('contoso', 'app', {});
+        assert.deepEqual(all.map((t) => [t.name, t.digest]), [
+          ['a-tag', two.digest],
+          ['b-tag', one.digest],
+          ['c-tag', two.digest],
+          ['d-tag', one.digest],
+        ]);
+        assert.ok(all.every((t) => /Z$/.test(t.createdTime) && t.lastUpdateTime >= t.createdTime));
+        assert.deepEqual((await store.listTagDetails('contoso', 'app', { n: 2, last: 'a-tag' })).map((t) => t.name), ['b-tag', 'c-tag']);
+        assert.deepEqual((await store.listTagDetails('contoso', 'app', { digest: one.digest })).map((t) => t.name), ['b-tag', 'd-tag']);
+        assert.deepEqual(await store.listTagDetails('contoso', 'app', { n: 0 }), []);
+
+        const newestFirst = await store.listTagDetails('contoso', 'app', { orderby: 'timedesc' });
+        assert.deepEqual(newestFirst.map((t) => t.name), ['d-tag', 'c-tag', 'a-tag', 'b-tag']);
+        const oldestFirst = await store.listTagDetails('contoso', 'app', { orderby: 'timeasc' });
+        assert.deepEqual(oldestFirst.map((t) => t.name), ['b-tag', 'a-tag', 'c-tag', 'd-tag']);
+        const pages: string[][] = [];
+        let last: string | undefined;
+        for (let i = 0; i < 10; i++) {
+          const page = await store.listTagDetails('contoso', 'app', { orderby: 'timedesc', n: 3, last });
+          if (page.length === 0) break;
+          pages.push(page.map((t) => t.name));
+          last = page.at(-1)!.name;
+        }
+        assert.deepEqual(pages, [['d-tag', 'c-tag', 'a-tag'], ['b-tag']]);
+        assert.deepEqual(await store.listTagDetails('contoso', 'app', { orderby: 'timeasc', last: 'gone' }), []);
+        assert.deepEqual(await store.listTagDetails('contoso', 'nosuchrepo', {}), []);
+      });
+
+      it('lists manifests with their tags and image details, in digest or time order', async () => {
+        const layer = blob('layer');
+        await store.linkBlob('contoso', 'app', layer.digest, layer.size);
+        const detailed = {
+          ...image('contoso', 'app', { label: 'detailed', blobs: [layer.digest], tags: ['v1', 'latest'] }),
+          configMediaType: configType,
+          architecture: 'amd64',
+          os: 'linux',
+          imageSize: 12345,
+        };
+        await store.putManifest(detailed);
+        await tick();
+        const plain = image('contoso', 'app', { label: 'plain' });
+        await store.putManifest(plain);
+        await tick();
+        const child = await pushImage('contoso', 'app', 'child');
+        await tick();
+        const list = index('contoso', 'app', [child.digest], ['multi']);
+        await store.putManifest(list);
+
+        const all = await store.listManifestDetails('contoso', 'app', {});
+        assert.deepEqual(all.map((m) => m.digest), [detailed.digest, plain.digest, child.digest, list.digest].sort());
+        const found = all.find((m) => m.digest === detailed.digest);
+        assert.deepEqual({ ...found, createdTime: 'x', lastUpdateTime: 'x' }, {
+          digest: detailed.digest,
+          mediaType: imageType,
+          configMediaType: configType,
+          architecture: 'amd64',
+          os: 'linux',
+          imageSize: 12345,
+          createdTime: 'x',
+          lastUpdateTime: 'x',
+          tags: ['latest', 'v1'],
+        });
+        const bare = all.find((m) => m.digest === plain.digest);
+        assert.equal(bare?.imageSize, plain.content.length);
+        assert.equal(bare?.architecture, null);
+        assert.deepEqual(bare?.tags, []);
+        assert.deepEqual(all.find((m) => m.digest === list.digest)?.tags, ['multi']);
+
+        const newestFirst = await store.listManifestDetails('contoso', 'app', { orderby: 'timedesc' });
+        assert.deepEqual(newestFirst.map((m) => m.digest), [list.digest, child.digest, plain.digest, detailed.digest]);
+        const second = await store.listManifestDetails('contoso', 'app', { orderby: 'timedesc', n: 2, last: child.digest });
+        assert.deepEqual(second.map((m) => m.digest), [plain.digest, detailed.digest]);
+        const oldest = await store.listManifestDetails('contoso', 'app', { orderby: 'timeasc', n: 1 });
+        assert.deepEqual(oldest.map((m) => m.digest), [detailed.digest]);
+        const byDigest = await store.listManifestDetails('contoso', 'app', { n: 2, last: all[1]!.digest });
+        assert.deepEqual(byDigest.map((m) => m.digest), all.slice(2).map((m) => m.digest));
+        assert.deepEqual(await store.listManifestDetails('fabrikam', 'app', {}), []);
+      });
+    });
+
+    identityStoreContract(
+      () => store,
+      async () => {
+        store = await fixture.reopen();
+        return store;
+      },
+    );
 
     describe('persistence', () => {
       it('keeps its data when closed and opened again', async () => {
