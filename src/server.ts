@@ -3,20 +3,29 @@
  * HTTP rooms and starts listening. The only module that knows every room.
  */
 import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { databaseUrl, isLoopback, listenAddress, type Config } from './config/config.ts';
 import { openMetaStore } from './meta/index.ts';
 import type { MetaStore } from './meta/meta-store.ts';
+import type { IdentityService } from './auth/identity-service.ts';
 import { openBlobStore } from './store/index.ts';
 import { BlobService } from './services/blobs.ts';
 import { ManifestService } from './services/manifests.ts';
 import { RegistryDirectory } from './services/registry-directory.ts';
 import { UploadService } from './services/uploads.ts';
+import { ListingService } from './services/listings.ts';
 import { registryPlugin } from './registry/plugin.ts';
+import { createAuth } from './auth/index.ts';
+import { CallerResolver } from './oauth/callers.ts';
+import { DataPlaneGate } from './oauth/gate.ts';
+import { tokenApi } from './oauth/token-api.ts';
+import { acrApi } from './api/acr/plugin.ts';
 import { managementApi } from './api/plugin.ts';
-import { enableTls, type TlsSetup } from './tls/server-tls.ts';
+import { registerOpenApi, type RouteRecord } from './api/openapi.ts';
+import { enableTls } from './tls/server-tls.ts';
 
 export interface Berth {
   app: FastifyInstance;
@@ -25,12 +34,20 @@ export interface Berth {
   uploads: UploadService;
   /** Base URL once listening, e.g. `http://127.0.0.1:5000`. */
   url: string;
+  /** Every route the server registered, for checking the API document against. */
+  routes: readonly RouteRecord[];
   close(): Promise<void>;
 }
 
 export interface BuildOptions {
   logger?: Logger;
+  /** The installation owner created on first start; by default from `BERTH_OWNER_USERNAME` and `BERTH_OWNER_PASSWORD`. */
+  owner?: { username?: string; password?: string };
+  /** Prints the generated owner password, once (default: stdout). */
+  announce?: (line: string) => void;
 }
+
+const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export async function buildBerth(config: Config, options: BuildOptions = {}): Promise<Berth> {
   const logger = options.logger ?? pino({ level: config.logLevel });
@@ -44,6 +61,15 @@ export async function buildBerth(config: Config, options: BuildOptions = {}): Pr
   const uploads = new UploadService(meta, store, { ttlMs: config.uploads.ttlMinutes * 60_000 });
   const services = { blobs: new BlobService(meta, store), uploads, manifests: new ManifestService(meta) };
 
+  const auth = await createAuth({
+    meta,
+    secretKeyFile: path.join(config.data, 'secret.key'),
+    accessTokenSeconds: config.auth.accessTokenSeconds,
+    refreshTokenSeconds: config.auth.refreshTokenSeconds,
+    throttle: config.auth.throttle,
+  });
+  await bootstrapOwner(auth.identity, options);
+
   const { host, port } = listenAddress(config);
   const app = Fastify({
     ...(tls ? { https: tls.serverOptions } : {}),
@@ -54,9 +80,26 @@ export async function buildBerth(config: Config, options: BuildOptions = {}): Pr
     requestTimeout: 0,
     keepAliveTimeout: 75_000,
     return503OnClosing: true,
+    // Unknown fields in a request body are refused (400), never silently dropped.
+    ajv: { customOptions: { removeAdditional: false } },
   });
-  await app.register(registryPlugin, { directory, services });
-  await app.register(managementApi, { prefix: '/mgmt/v1', directory, portSuffix: () => portSuffix(app) });
+  const loginServer = (registry: string) => `${directory.loginServer(registry)}${portSuffix(app)}`;
+  const callers = new CallerResolver(auth.authenticator);
+  const gate = new DataPlaneGate(callers, auth.authorizer, loginServer);
+  const routes = await registerOpenApi(app, version);
+  await app.register(registryPlugin, { directory, services, gate });
+  await app.register(tokenApi, { directory, authenticator: auth.authenticator, tokens: auth.tokens });
+  await app.register(acrApi, { directory, listings: new ListingService(meta), gate });
+  await app.register(managementApi, {
+    prefix: '/mgmt/v1',
+    directory,
+    identity: auth.identity,
+    authorizer: auth.authorizer,
+    tokens: auth.tokens,
+    callers,
+    portSuffix: () => portSuffix(app),
+    refreshTokenSeconds: config.auth.refreshTokenSeconds,
+  });
 
   tls?.attach(app.server);
 
@@ -71,6 +114,7 @@ export async function buildBerth(config: Config, options: BuildOptions = {}): Pr
     directory,
     uploads,
     url: `${tls ? 'https' : 'http'}://${host}:${port}`,
+    routes,
     async close() {
       clearInterval(sweep);
       await app.close();
@@ -84,22 +128,36 @@ export async function buildBerth(config: Config, options: BuildOptions = {}): Pr
 }
 
 /** Builds Berth and listens on the configured address; logs every effective setting once. */
-export async function startBerth(config: Config): Promise<Berth> {
-  const logger = pino({ level: config.logLevel });
+export async function startBerth(config: Config, options: BuildOptions = {}): Promise<Berth> {
+  const logger = options.logger ?? pino({ level: config.logLevel });
   logger.info({ config: { ...config, database: redact(databaseUrl(config)) } }, 'effective configuration');
-  const berth = await buildBerth(config, { logger });
+  const berth = await buildBerth(config, { ...options, logger });
   const { host, port } = listenAddress(config);
   await berth.app.listen({ host, port });
   const address = berth.app.server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   berth.url = `${config.tls.selfSigned || config.tls.cert ? 'https' : 'http'}://${host}:${actualPort}`;
+  const plainHttp = !(config.tls.selfSigned || config.tls.cert);
   logger.info(
     { url: berth.url, defaultRegistry: config.defaultRegistry, domain: config.domain },
-    isLoopback(host)
-      ? `Berth listening on ${berth.url}; access is open on loopback only (authentication is not enabled yet)`
-      : `Berth listening on ${berth.url}; WARNING: access is open to anyone who can reach this address`,
+    plainHttp && !isLoopback(host)
+      ? `Berth listening on ${berth.url}; WARNING: plain HTTP on a non-loopback address sends credentials in clear text`
+      : `Berth listening on ${berth.url}`,
   );
   return berth;
+}
+
+/**
+ * Creates the installation owner on first start. Its password comes from the options or
+ * `BERTH_OWNER_PASSWORD`; otherwise one is generated and printed once, never logged.
+ */
+async function bootstrapOwner(identity: IdentityService, options: BuildOptions): Promise<void> {
+  const username = options.owner?.username ?? (process.env.BERTH_OWNER_USERNAME || 'owner');
+  const password = options.owner?.password ?? (process.env.BERTH_OWNER_PASSWORD || undefined);
+  const { generatedPassword } = await identity.bootstrapOwner(username, password);
+  if (generatedPassword === undefined) return;
+  const announce = options.announce ?? ((line: string) => void process.stdout.write(`${line}\n`));
+  announce(`Installation owner created: username "${username}", password "${generatedPassword}" (shown once)`);
 }
 
 /** The `:port` of login servers: the port actually listened on, omitted when it is the scheme's default. */

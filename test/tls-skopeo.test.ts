@@ -13,11 +13,12 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tls from 'node:tls';
 import { promisify } from 'node:util';
-import { startTestBerth, type TestBerth } from './helper.ts';
+import { authorizationOf, OWNER, startTestBerth, type TestBerth } from './helper.ts';
 import { blobOf, OCI_CONFIG, OCI_LAYER, OCI_MANIFEST, sha256 } from './helpers/oci-http.ts';
 
 const run = promisify(execFile);
 const COMMAND_TIMEOUT_MS = 60_000;
+const OWNER_CREDS = `${OWNER.username}:${OWNER.password}`;
 
 let root: string;
 let certDir: string;
@@ -49,7 +50,7 @@ function createRegistry(name: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const body = JSON.stringify({ name });
     const request = httpsRequest(
-      { host: '127.0.0.1', port, path: '/mgmt/v1/registries', method: 'POST', ca: caCertPem, headers: { 'content-type': 'application/json', 'content-length': body.length } },
+      { host: '127.0.0.1', port, path: '/mgmt/v1/registries', method: 'POST', ca: caCertPem, headers: { 'content-type': 'application/json', 'content-length': body.length, authorization: authorizationOf(OWNER)! } },
       (response) => {
         response.resume();
         response.on('end', () => resolve(response.statusCode ?? 0));
@@ -105,8 +106,8 @@ describe('skopeo verifies the self-signed chain', async () => {
   const skip = (await hasSkopeo()) ? false : 'skopeo is not installed';
 
   test('skopeo copy --dest-cert-dir <ca dir> oci:<layout>:v1 docker://127.0.0.1:<port>/x:a, then list-tags', { skip }, async () => {
-    await skopeo(['copy', '--dest-no-creds', '--dest-cert-dir', certDir, `oci:${layoutDir}:v1`, `docker://127.0.0.1:${port}/x:a`]);
-    const stdout = await skopeo(['list-tags', '--no-creds', '--cert-dir', certDir, `docker://127.0.0.1:${port}/x`]);
+    await skopeo(['copy', '--dest-creds', OWNER_CREDS, '--dest-cert-dir', certDir, `oci:${layoutDir}:v1`, `docker://127.0.0.1:${port}/x:a`]);
+    const stdout = await skopeo(['list-tags', '--creds', OWNER_CREDS, '--cert-dir', certDir, `docker://127.0.0.1:${port}/x`]);
     assert.deepEqual(JSON.parse(stdout), { Repository: `127.0.0.1:${port}/x`, Tags: ['a'] });
   });
 
@@ -119,10 +120,11 @@ describe('skopeo verifies the self-signed chain', async () => {
 
   test('skopeo copy and list-tags --cert-dir <ca dir> docker://contoso.localhost:<port>/x (a registry created after start-up)', { skip }, async () => {
     assert.ok(await hostsFileNames('contoso.localhost'), '/etc/hosts needs a line for contoso.localhost (scripts/test-setup.sh adds it)');
-    await skopeo(['copy', '--dest-no-creds', '--dest-cert-dir', certDir, `oci:${layoutDir}:v1`, `docker://contoso.localhost:${port}/x:a`]);
+    await skopeo(['copy', '--dest-creds', OWNER_CREDS, '--dest-cert-dir', certDir, `oci:${layoutDir}:v1`, `docker://contoso.localhost:${port}/x:a`]);
     const stdout = await skopeo([
       'list-tags',
-      '--no-creds',
+      '--creds',
+      OWNER_CREDS,
       '--cert-dir',
       certDir,
       `docker://contoso.localhost:${port}/x`,

@@ -1,18 +1,63 @@
-/** The management REST API under `/mgmt/v1/`: JSON in and out, `application/problem+json` errors. */
+/**
+ * The management REST API under `/mgmt/v1/`: JSON in and out, `application/problem+json` errors,
+ * every route authenticated and authorized by the action it declares (see `access.ts`).
+ */
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { ProblemError, sendProblem } from './problem.ts';
-import { registriesApi, type RegistriesApiOptions } from './registries.ts';
+import type { IdentityService } from '../auth/identity-service.ts';
+import type { Authorizer, TokenIssuer } from '../auth/services.ts';
+import type { CallerResolver } from '../oauth/callers.ts';
+import type { RegistryDirectory } from '../services/registry-directory.ts';
+import { installManagementAccess } from './access.ts';
+import { problemOf, sendProblem } from './problem.ts';
+import { registriesApi } from './registries.ts';
+import { roleAssignmentsApi } from './role-assignments.ts';
+import { scopeMapsApi } from './scope-maps.ts';
+import { servicePrincipalsApi } from './service-principals.ts';
+import { signingKeysApi } from './signing-keys.ts';
+import { tokensApi } from './tokens.ts';
+import { usersApi } from './users.ts';
 
-export type ManagementApiOptions = RegistriesApiOptions;
+export interface ManagementApiOptions {
+  directory: RegistryDirectory;
+  identity: IdentityService;
+  authorizer: Authorizer;
+  tokens: TokenIssuer;
+  callers: CallerResolver;
+  /** The `:port` suffix of login servers ('' for the default port of the scheme). */
+  portSuffix: () => string;
+  /** Default grace period of a signing key rotation. */
+  refreshTokenSeconds: number;
+}
 
 export async function managementApi(app: FastifyInstance, options: ManagementApiOptions): Promise<void> {
-  app.setErrorHandler((error: FastifyError | ProblemError, request, reply) => {
-    if (error instanceof ProblemError) return sendProblem(reply, error.status, error.title, error.detail);
+  const { directory, identity, authorizer, tokens, callers } = options;
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const problem = problemOf(error);
+    if (problem) return sendProblem(reply, problem.status, problem.title, problem.detail, problem.headers);
     if (error.validation) return sendProblem(reply, 400, 'Invalid request', error.message);
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-    if (status === 500) request.log.error({ err: error }, 'management request failed');
+    if (status === 500) request.log.error({ err: error, method: request.method, url: request.routeOptions.url }, 'management request failed');
     sendProblem(reply, status, status === 500 ? 'Internal server error' : error.message);
   });
-  app.setNotFoundHandler((request, reply) => sendProblem(reply, 404, 'Not found', `no endpoint matches ${request.url}`));
-  await app.register(registriesApi, { directory: options.directory, portSuffix: options.portSuffix });
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, 404, 'Not found', `no endpoint matches ${request.method} ${request.url.split('?', 1)[0]}`));
+
+  installManagementAccess(app, { callers, authorizer, directory });
+
+  app.get(
+    '/openapi.json',
+    {
+      config: { access: 'public' },
+      schema: { summary: 'This OpenAPI document: /mgmt/v1, /acr/v1 and /oauth2', tags: ['openapi'] },
+    },
+    async () => app.swagger(),
+  );
+
+  await app.register(registriesApi, { directory, identity, authorizer, portSuffix: options.portSuffix });
+  await app.register(usersApi, { identity });
+  await app.register(servicePrincipalsApi, { identity });
+  await app.register(roleAssignmentsApi, { identity, authorizer });
+  await app.register(scopeMapsApi, { identity });
+  await app.register(tokensApi, { identity });
+  await app.register(signingKeysApi, { tokens, defaultGraceSeconds: options.refreshTokenSeconds });
 }

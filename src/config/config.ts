@@ -36,6 +36,22 @@ export const configSchema = z
         sweepIntervalMinutes: z.number().positive().default(15),
       })
       .default({ ttlMinutes: 24 * 60, sweepIntervalMinutes: 15 }),
+    auth: z
+      .object({
+        /** Lifetime of access tokens; changes of permissions reach holders of a token within it. */
+        accessTokenSeconds: z.number().int().min(1).max(3600).default(300),
+        refreshTokenSeconds: z.number().int().min(60).max(30 * 24 * 3600).default(3 * 3600),
+        /** Failed logins per (source address, user name) within the window before a lockout. */
+        throttle: z
+          .object({
+            maxFailures: z.number().int().positive().default(10),
+            windowSeconds: z.number().int().positive().default(60),
+            lockoutSeconds: z.number().int().positive().default(60),
+          })
+          .default({ maxFailures: 10, windowSeconds: 60, lockoutSeconds: 60 }),
+      })
+      .strict()
+      .default({ accessTokenSeconds: 300, refreshTokenSeconds: 3 * 3600, throttle: { maxFailures: 10, windowSeconds: 60, lockoutSeconds: 60 } }),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict();
@@ -51,7 +67,14 @@ const environment: Record<string, (value: string, into: Record<string, unknown>)
   BERTH_DEFAULT_REGISTRY: (value, into) => (into.defaultRegistry = value),
   BERTH_DATABASE: (value, into) => (into.database = value),
   BERTH_LOG_LEVEL: (value, into) => (into.logLevel = value),
+  BERTH_AUTH_MAX_FAILURES: (value, into) => (authThrottle(into).maxFailures = Number(value)),
+  BERTH_AUTH_LOCKOUT_SECONDS: (value, into) => (authThrottle(into).lockoutSeconds = Number(value)),
 };
+
+function authThrottle(into: Record<string, unknown>): Record<string, unknown> {
+  const auth = (into.auth ??= {}) as Record<string, unknown>;
+  return (auth.throttle ??= {}) as Record<string, unknown>;
+}
 
 export class ConfigError extends Error {
   constructor(message: string) {

@@ -1,5 +1,6 @@
 /** What every `/v2/` handler receives: the addressed registry, the path's parts and the services. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { RepositoryAction } from '../auth/actions.ts';
 import type { BlobService } from '../services/blobs.ts';
 import type { ManifestService } from '../services/manifests.ts';
 import type { UploadService } from '../services/uploads.ts';
@@ -23,6 +24,11 @@ export interface RegistryContext {
   services: RegistryServices;
   request: FastifyRequest;
   reply: FastifyReply;
+  /**
+   * Whether the caller, already admitted for this route, may also do `action` on another
+   * repository of the registry (`undefined`: on every repository), e.g. a mount's source.
+   */
+  may(repository: string | undefined, action: RepositoryAction): Promise<boolean>;
 }
 
 export type RegistryHandler = (context: RegistryContext) => Promise<void>;

@@ -1,23 +1,26 @@
 /**
  * The OCI Distribution API as a Fastify plugin: one catch-all route under `/v2/` hands every
- * request to the route table, and one error handler writes the spec's error JSON.
- * Request bodies are never parsed here: handlers stream them.
+ * request to the route table, the gate admits the caller for the route's declared action, and one
+ * error handler writes the spec's error JSON. Request bodies are never parsed here: handlers
+ * stream them.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RegistryError } from '../oci/errors.ts';
+import type { DataPlaneGate } from '../oauth/gate.ts';
 import type { RegistryDirectory } from '../services/registry-directory.ts';
-import type { RegistryServices } from './context.ts';
+import type { RegistryContext, RegistryServices } from './context.ts';
 import { matchRoute } from './dispatch.ts';
 
 export interface RegistryPluginOptions {
   directory: RegistryDirectory;
   services: RegistryServices;
+  gate: DataPlaneGate;
 }
 
 const API_VERSION_HEADER = 'docker-distribution-api-version';
 
 export async function registryPlugin(app: FastifyInstance, options: RegistryPluginOptions): Promise<void> {
-  const { directory, services } = options;
+  const { directory, services, gate } = options;
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
@@ -32,19 +35,25 @@ export async function registryPlugin(app: FastifyInstance, options: RegistryPlug
     const path = pathOf(request.url);
     const { route, params } = matchRoute(request.method, path);
     const registry = await directory.resolveHost(request.headers.host);
-    await route.handler({ registry, params, services, request, reply });
+    const caller = await gate.admit(request, registry, params.name || undefined, route.action);
+    const may: RegistryContext['may'] = (repository, action) => gate.permits(caller, registry, repository, action);
+    await route.handler({ registry, params, services, request, reply, may });
   };
 
   app.route({
     method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
     url: '/v2',
     exposeHeadRoute: false,
+    // The Distribution API is documented by its own specification, not in Berth's OpenAPI.
+    schema: { hide: true },
     handler: handle,
   });
   app.route({
     method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
     url: '/v2/*',
     exposeHeadRoute: false,
+    // The Distribution API is documented by its own specification, not in Berth's OpenAPI.
+    schema: { hide: true },
     handler: handle,
   });
 }

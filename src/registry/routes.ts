@@ -1,6 +1,6 @@
 /**
  * The `/v2/` route table: every endpoint of the Distribution API with its handler and the access
- * it requires. Dispatch and (later) authorization and documentation all read this one list.
+ * it requires. Dispatch and authorization both read this one list.
  */
 import { checkVersion } from './base.ts';
 import { deleteBlob, getBlob, headBlob } from './blobs.ts';

@@ -1,5 +1,6 @@
 /** `/v2/<name>/blobs/uploads/...`: the blob upload protocol, one handler per protocol step. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isValidRepositoryName } from '../oci/names.ts';
 import { rangeHeader, type UploadStatus } from '../services/uploads.ts';
 import type { RegistryContext } from './context.ts';
 import { hasBody, parseContentRange, queryValue } from './http.ts';
@@ -32,10 +33,16 @@ function body(request: FastifyRequest): AsyncIterable<Uint8Array> {
 }
 
 /** POST: a monolithic push (`?digest=`), a cross-repository mount (`?mount=&from=`), or a new session. */
-export async function startUpload({ registry, params, services, request, reply }: RegistryContext): Promise<void> {
+/**
+ * A mount needs pull on its source (`from`, or without it every repository of the registry);
+ * when that is not granted it falls back to a new session, as when the blob is not found.
+ */
+export async function startUpload({ registry, params, services, request, reply, may }: RegistryContext): Promise<void> {
   const mount = queryValue(request, 'mount');
   if (mount !== undefined) {
-    if (await services.uploads.mount(registry, params.name, mount, queryValue(request, 'from'))) {
+    const from = queryValue(request, 'from');
+    const readable = from === undefined || isValidRepositoryName(from) ? await may(from, 'pull') : false;
+    if (readable && (await services.uploads.mount(registry, params.name, mount, from))) {
       return sendBlobCreated(reply, params.name, mount);
     }
   }

@@ -12,9 +12,16 @@ describe('buildah against Berth', () => {
   let work: string | undefined;
   let host: string;
 
-  /** buildah with a private vfs store; chroot isolation needs no user namespaces or cgroups. */
-  const buildah = (...args: string[]): Promise<CommandResult> =>
-    run('buildah', [...buildahStorageArgs(join(work!, 'storage')), ...args], { env: { TMPDIR: work! } });
+  /**
+   * buildah with a private vfs store (chroot isolation needs no user namespaces or cgroups) and a
+   * private auth file written by `buildah login`.
+   */
+  const buildahWith = (args: string[], input?: string): Promise<CommandResult> =>
+    run('buildah', [...buildahStorageArgs(join(work!, 'storage')), ...args], {
+      env: { TMPDIR: work!, REGISTRY_AUTH_FILE: join(work!, 'auth.json') },
+      input,
+    });
+  const buildah = (...args: string[]): Promise<CommandResult> => buildahWith(args);
 
   before(async () => {
     await startAll(
@@ -23,6 +30,11 @@ describe('buildah against Berth', () => {
       makeTempDir('buildah-test').then((dir) => (work = dir)),
     );
     host = berth!.host;
+  });
+
+  test('buildah login --tls-verify=false -u owner --password-stdin <berth>', async () => {
+    const { stdout } = await buildahWith(['login', '--tls-verify=false', '-u', berth!.owner.username, '--password-stdin', host], berth!.owner.password);
+    assert.match(stdout, /Login Succeeded/);
   });
   after(async () => {
     await berth?.stop();
@@ -37,7 +49,7 @@ describe('buildah against Berth', () => {
     const digestFile = join(work!, 'pushed.digest');
     await buildah('push', '--quiet', '--tls-verify=false', '--digestfile', digestFile, 'localhost/busybox:1', `docker://${host}/buildah/busybox:1`);
     const pushedDigest = (await readFile(digestFile, 'utf8')).trim();
-    assert.equal((await remoteManifest(`${host}/buildah/busybox:1`)).digest, pushedDigest);
+    assert.equal((await remoteManifest(`${host}/buildah/busybox:1`, berth!.creds)).digest, pushedDigest);
   });
 
   test('buildah pull docker://<berth>/buildah/busybox:1 gives back the same image', async () => {

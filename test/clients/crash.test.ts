@@ -3,7 +3,7 @@ import { createCipheriv, createHash } from 'node:crypto';
 import http from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startBerth, type BerthProcess } from '../helpers/berth-process.ts';
+import { ownerAuthorization, startBerth, type BerthProcess } from '../helpers/berth-process.ts';
 import { makeTempDir, removeTempDir, startAll } from '../helpers/exec.ts';
 import { dirDigest, layoutDigest, skopeoCopy, testImages, type TestImages } from '../helpers/images.ts';
 
@@ -13,6 +13,8 @@ const BLOB_SIZE = 256 * MiB;
 /** Complete PATCHes before the one the server is killed in the middle of. */
 const CHUNKS_BEFORE_CRASH = 12;
 const REPOSITORY = 'crash/big';
+/** Raw requests authenticate as the installation owner, with Basic credentials. */
+const AUTH = { authorization: ownerAuthorization() };
 
 /** The test blob's bytes at [offset, offset + length): an AES-CTR keystream, so any range is cheap to regenerate. */
 function blobBytes(offset: number, length: number): Buffer {
@@ -49,6 +51,7 @@ async function patchChunk(state: UploadState, length: number): Promise<UploadSta
   const response = await fetch(state.location, {
     method: 'PATCH',
     headers: {
+      ...AUTH,
       'content-type': 'application/octet-stream',
       'content-range': `${state.offset}-${state.offset + length - 1}`,
     },
@@ -68,6 +71,7 @@ async function startHalfPatch(state: UploadState): Promise<void> {
   const request = http.request(state.location, {
     method: 'PATCH',
     headers: {
+      ...AUTH,
       'content-type': 'application/octet-stream',
       'content-range': `${state.offset}-${state.offset + CHUNK_SIZE - 1}`,
       'content-length': String(CHUNK_SIZE),
@@ -103,13 +107,14 @@ describe('kill -9 during a chunked push to Berth', () => {
 
   test('skopeo copy (single image, --all OCI index, --all Docker list) to Berth before the crash', async () => {
     const host = berth!.host;
-    await skopeoCopy(images.single.ref, `docker://${host}/crash/single:1`);
-    await skopeoCopy(images.ociIndex.ref, `docker://${host}/crash/multi:oci-index`, ['--all']);
-    await skopeoCopy(images.dockerList.ref, `docker://${host}/crash/multi:docker-list`, ['--all']);
+    const creds = ['--dest-creds', berth!.creds];
+    await skopeoCopy(images.single.ref, `docker://${host}/crash/single:1`, creds);
+    await skopeoCopy(images.ociIndex.ref, `docker://${host}/crash/multi:oci-index`, ['--all', ...creds]);
+    await skopeoCopy(images.dockerList.ref, `docker://${host}/crash/multi:docker-list`, ['--all', ...creds]);
   });
 
   test('POST + PATCH /v2/crash/big/blobs/uploads/… in 8 MiB chunks, kill -9 in the middle of a PATCH', async () => {
-    const started = await fetch(`${berth!.url}/v2/${REPOSITORY}/blobs/uploads/`, { method: 'POST' });
+    const started = await fetch(`${berth!.url}/v2/${REPOSITORY}/blobs/uploads/`, { method: 'POST', headers: AUTH });
     assert.equal(started.status, 202, await started.text());
     upload = { location: new URL(started.headers.get('location')!, berth!.url).href, offset: 0 };
     for (let i = 0; i < CHUNKS_BEFORE_CRASH; i++) upload = await patchChunk(upload, CHUNK_SIZE);
@@ -122,24 +127,25 @@ describe('kill -9 during a chunked push to Berth', () => {
 
   test('after the restart, skopeo copy docker://<berth>/crash/… to local layouts gives every earlier digest', async () => {
     const host = berth!.host;
+    const creds = ['--src-creds', berth!.creds];
     const single = join(work!, 'single');
-    await skopeoCopy(`docker://${host}/crash/single:1`, `oci:${single}:1`);
+    await skopeoCopy(`docker://${host}/crash/single:1`, `oci:${single}:1`, creds);
     assert.equal(await layoutDigest(single, '1'), images.single.digest);
 
     const index = join(work!, 'index');
-    await skopeoCopy(`docker://${host}/crash/multi:oci-index`, `oci:${index}:multi`, ['--all']);
+    await skopeoCopy(`docker://${host}/crash/multi:oci-index`, `oci:${index}:multi`, ['--all', ...creds]);
     assert.equal(await layoutDigest(index, 'multi'), images.ociIndex.digest);
 
     const list = join(work!, 'list');
-    await skopeoCopy(`docker://${host}/crash/multi:docker-list`, `dir:${list}`, ['--all']);
+    await skopeoCopy(`docker://${host}/crash/multi:docker-list`, `dir:${list}`, ['--all', ...creds]);
     assert.equal(await dirDigest(list), images.dockerList.digest);
   });
 
   test('after the restart, the interrupted upload resumes from its Range to the right digest, or is BLOB_UPLOAD_UNKNOWN', async (t) => {
     const blobUrl = `${berth!.url}/v2/${REPOSITORY}/blobs/${digest}`;
-    assert.equal((await fetch(blobUrl, { method: 'HEAD' })).status, 404, 'an unfinished blob must not be visible');
+    assert.equal((await fetch(blobUrl, { method: 'HEAD', headers: AUTH })).status, 404, 'an unfinished blob must not be visible');
 
-    const status = await fetch(upload.location);
+    const status = await fetch(upload.location, { headers: AUTH });
     if (status.status === 404) {
       const body = (await status.json()) as { errors?: { code: string }[] };
       assert.equal(body.errors?.[0]?.code, 'BLOB_UPLOAD_UNKNOWN');
@@ -162,11 +168,11 @@ describe('kill -9 during a chunked push to Berth', () => {
     }
     const completeUrl = new URL(upload.location);
     completeUrl.searchParams.set('digest', digest);
-    const completed = await fetch(completeUrl, { method: 'PUT', headers: { 'content-length': '0' } });
+    const completed = await fetch(completeUrl, { method: 'PUT', headers: { ...AUTH, 'content-length': '0' } });
     assert.equal(completed.status, 201, `PUT ${completeUrl}: ${await completed.text()}`);
     assert.equal(completed.headers.get('docker-content-digest'), digest);
 
-    const blob = await fetch(blobUrl);
+    const blob = await fetch(blobUrl, { headers: AUTH });
     assert.equal(blob.status, 200);
     assert.equal(blob.headers.get('content-length'), String(BLOB_SIZE));
     const hash = createHash('sha256');

@@ -31,6 +31,11 @@ describe('docker against Berth', () => {
     );
     imported = `${berth!.host}/docker/busybox:imported`;
   });
+
+  test('docker login -u owner --password-stdin 127.0.0.1:<port> (token flow: POST /oauth2/token grant_type=password)', async () => {
+    const { stdout } = await engine!.docker(['login', '-u', berth!.owner.username, '--password-stdin', berth!.host], { input: berth!.owner.password });
+    assert.match(stdout, /Login Succeeded/);
+  });
   after(async () => {
     await Promise.all([engine?.stop(), berth?.stop()]);
     if (work) await removeTempDir(work);
@@ -40,7 +45,7 @@ describe('docker against Berth', () => {
     await engine!.docker(['import', images.rootfsTar, imported]);
     const push = await engine!.docker(['push', imported]);
     importedDigest = printedDigest(push.stdout);
-    assert.equal((await remoteManifest(imported)).digest, importedDigest);
+    assert.equal((await remoteManifest(imported, berth!.creds)).digest, importedDigest);
   });
 
   test('docker rmi, docker pull 127.0.0.1:<port>/docker/busybox:imported gives the pushed digest', async () => {
@@ -63,7 +68,7 @@ describe('docker against Berth', () => {
     const built = `${berth!.host}/docker/built:1`;
     await engine!.docker(['build', '--network', 'host', '-t', built, context]);
     const pushedDigest = printedDigest((await engine!.docker(['push', built])).stdout);
-    assert.equal((await remoteManifest(built)).digest, pushedDigest);
+    assert.equal((await remoteManifest(built, berth!.creds)).digest, pushedDigest);
 
     await engine!.docker(['rmi', built, imported]);
     assert.equal(printedDigest((await engine!.docker(['pull', built])).stdout), pushedDigest);

@@ -20,11 +20,16 @@ describe('podman against Berth', () => {
     );
     podman = await createPodmanEnv([berth!.host]);
     pulled = `${berth!.host}/podman/busybox:1`;
-    await skopeoCopy(images.single.ref, `docker://${pulled}`);
+    await skopeoCopy(images.single.ref, `docker://${pulled}`, ['--dest-creds', berth!.creds]);
   });
   after(async () => {
     await podman?.cleanup();
     await berth?.stop();
+  });
+
+  test('podman login -u owner --password-stdin 127.0.0.1:<port>', async () => {
+    const { stdout } = await podman!.podman(['login', '-u', berth!.owner.username, '--password-stdin', berth!.host], { input: berth!.owner.password });
+    assert.match(stdout, /Login Succeeded/);
   });
 
   test('podman pull 127.0.0.1:<port>/podman/busybox:1 gets the pushed image', async () => {
@@ -42,7 +47,7 @@ describe('podman against Berth', () => {
     const pushed = `${berth!.host}/podman/pushed:oci`;
     const digestFile = join(podman!.dir, 'pushed.digest');
     await podman!.podman(['push', '--quiet', '--format', 'oci', '--digestfile', digestFile, pulled, pushed]);
-    const remote = await remoteManifest(pushed);
+    const remote = await remoteManifest(pushed, berth!.creds);
     assert.equal(remote.digest, (await readFile(digestFile, 'utf8')).trim());
     assert.equal(remote.mediaType, 'application/vnd.oci.image.manifest.v1+json');
   });

@@ -33,7 +33,13 @@ export interface RegistryProcess {
   logTail(): Promise<string>;
 }
 
+/** The installation owner every Berth started here is bootstrapped with (`BERTH_OWNER_PASSWORD`). */
+export const BERTH_OWNER = { username: 'owner', password: 'owner-process-password-51c2' } as const;
+
 export interface BerthProcess extends RegistryProcess {
+  /** The owner's credentials as clients take them: `owner:<password>` (skopeo `--creds`). */
+  readonly creds: string;
+  readonly owner: { readonly username: string; readonly password: string };
   restart(): Promise<BerthProcess>;
   /** `POST /mgmt/v1/registries`; returns the registry's login server `<name>.localhost:<port>`. */
   createRegistry(name: string): Promise<string>;
@@ -73,7 +79,7 @@ export async function startBerth(options: StartBerthOptions = {}): Promise<Berth
     name: 'berth',
     command: process.execPath,
     args,
-    env: options.env ?? {},
+    env: { BERTH_OWNER_PASSWORD: BERTH_OWNER.password, ...options.env },
     workDir,
     dataDir,
     port,
@@ -81,6 +87,8 @@ export async function startBerth(options: StartBerthOptions = {}): Promise<Berth
   });
   const restartServer = server.restart;
   const berth: BerthProcess = Object.assign(server, {
+    creds: `${BERTH_OWNER.username}:${BERTH_OWNER.password}`,
+    owner: BERTH_OWNER,
     async restart(): Promise<BerthProcess> {
       await restartServer();
       return berth;
@@ -88,7 +96,7 @@ export async function startBerth(options: StartBerthOptions = {}): Promise<Berth
     registryHost: (name: string) => `${name}.${domain}:${port}`,
     async createRegistry(name: string): Promise<string> {
       const body = JSON.stringify({ name });
-      const { status, text } = await request('POST', `${server.url}/mgmt/v1/registries`, body);
+      const { status, text } = await request('POST', `${server.url}/mgmt/v1/registries`, body, ownerAuthorization());
       if (status !== 201) throw new Error(`POST /mgmt/v1/registries ${body} answered ${status}: ${text}`);
       return `${name}.${domain}:${port}`;
     },
@@ -209,6 +217,11 @@ async function spawnServer(spec: LaunchSpec, logFile: string, url: string): Prom
   return child;
 }
 
+/** `Authorization: Basic ...` of the owner, for requests a test makes without a client. */
+export function ownerAuthorization(): string {
+  return `Basic ${Buffer.from(`${BERTH_OWNER.username}:${BERTH_OWNER.password}`).toString('base64')}`;
+}
+
 /** Resolves undefined once GET answers 200 or 401, or a reason after the ready timeout. */
 async function waitUntilAnswering(url: string): Promise<string | undefined> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
@@ -235,7 +248,7 @@ async function probe(url: string): Promise<number | string> {
  * One HTTP exchange that accepts any certificate (the self-signed TLS mode is checked by its own
  * tests, and fetch cannot be told to trust it).
  */
-function request(method: string, url: string, json?: string): Promise<{ status: number; text: string }> {
+function request(method: string, url: string, json?: string, authorization?: string): Promise<{ status: number; text: string }> {
   const client = url.startsWith('https:') ? https : http;
   return new Promise((resolveRequest, reject) => {
     const outgoing = client.request(
@@ -244,7 +257,10 @@ function request(method: string, url: string, json?: string): Promise<{ status: 
         method,
         rejectUnauthorized: false,
         timeout: 5_000,
-        headers: json === undefined ? {} : { 'content-type': 'application/json' },
+        headers: {
+          ...(json === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(authorization === undefined ? {} : { authorization }),
+        },
       },
       (response) => {
         const chunks: Buffer[] = [];

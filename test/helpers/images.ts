@@ -180,9 +180,10 @@ export function skopeoCopy(source: string, destination: string, flags: readonly 
   return skopeo(['copy', '--quiet', '--src-tls-verify=false', '--dest-tls-verify=false', ...flags, source, destination]);
 }
 
-/** The raw manifest of `docker://<reference>` (`skopeo inspect --raw`) and its digest. */
-export async function remoteManifest(reference: string): Promise<{ digest: string; mediaType: string; raw: string }> {
-  const { stdout } = await skopeo(['inspect', '--raw', '--tls-verify=false', `docker://${reference}`]);
+/** The raw manifest of `docker://<reference>` (`skopeo inspect --raw`, with `--creds user:password` if given) and its digest. */
+export async function remoteManifest(reference: string, creds?: string): Promise<{ digest: string; mediaType: string; raw: string }> {
+  const credsFlags = creds === undefined ? [] : ['--creds', creds];
+  const { stdout } = await skopeo(['inspect', '--raw', '--tls-verify=false', ...credsFlags, `docker://${reference}`]);
   const { mediaType } = JSON.parse(stdout) as { mediaType?: string };
   return { digest: sha256Digest(stdout), mediaType: mediaType ?? '', raw: stdout };
 }

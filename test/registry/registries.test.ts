@@ -4,7 +4,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { startTestBerth, type TestBerth } from '../helper.ts';
+import { OWNER, startTestBerth, type TestBerth } from '../helper.ts';
 import { assertError, imageOf, pushImage, randomBlob } from '../helpers/oci-http.ts';
 
 const run = promisify(execFile);
@@ -88,7 +88,7 @@ describe('many registries in one process', () => {
   });
 
   it('berth create|list|show|delete -n work against BERTH_SERVER', async () => {
-    const env = { ...process.env, BERTH_SERVER: server.url };
+    const env = { ...process.env, BERTH_SERVER: server.url, BERTH_USERNAME: OWNER.username, BERTH_PASSWORD: OWNER.password };
     const created = JSON.parse((await run('node', [berthBin, 'create', '-n', 'clitest1'], { env })).stdout) as { name: string; loginServer: string };
     assert.equal(created.name, 'clitest1');
     const shown = JSON.parse((await run('node', [berthBin, 'show', '-n', 'clitest1'], { env })).stdout) as { id: string };
