@@ -1,0 +1,41 @@
+/** The `berth` command tree: `serve` runs the server; the other verbs mirror `az acr` over HTTP. */
+import { Command, Option } from 'commander';
+import { registerConfigureCommand } from './commands/configure.ts';
+import { registerCredentialCommands } from './commands/credential.ts';
+import { registerLoginCommand } from './commands/login.ts';
+import { registerRegistryCommands } from './commands/registry.ts';
+import { registerRepositoryCommands } from './commands/repository.ts';
+import { registerRoleCommands } from './commands/role.ts';
+import { registerScopeMapCommands } from './commands/scope-map.ts';
+import { registerServeCommand } from './commands/serve.ts';
+import { registerSpCommands } from './commands/sp.ts';
+import { registerTokenCommands } from './commands/token.ts';
+import { registerUserCommands } from './commands/user.ts';
+import { outputFormats } from './output.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('berth')
+    .description('Berth: self-hosted container registries with build tasks')
+    .addOption(new Option('--server <url>', 'Berth server URL (default: $BERTH_SERVER, the configured server, or http://localhost:5000)'))
+    .addOption(new Option('-u, --username <name>', 'your Berth user name or service principal app id (default: $BERTH_USERNAME or configured)'))
+    .addOption(new Option('-p, --password <password>', 'its password (default: $BERTH_PASSWORD or configured)'))
+    .addOption(new Option('--ca-file <file>', "PEM file of the server's CA, e.g. a self-signed one (default: $BERTH_CA_FILE or configured)"))
+    .addOption(new Option('-o, --output <format>', 'output format').choices(outputFormats).default('json'))
+    .addOption(new Option('--query <jmespath>', 'JMESPath query applied to the result before it is printed'))
+    .configureHelp({ showGlobalOptions: true })
+    .showHelpAfterError('(add --help for usage and examples)')
+    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'ERROR: ')) });
+
+  registerServeCommand(program);
+  registerConfigureCommand(program);
+  registerLoginCommand(program);
+  registerRegistryCommands(program);
+  registerCredentialCommands(program);
+  registerUserCommands(program);
+  registerSpCommands(program);
+  registerRoleCommands(program);
+  registerScopeMapCommands(program);
+  registerTokenCommands(program);
+  registerRepositoryCommands(program);
+  return program;
+}
