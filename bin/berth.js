@@ -1,6 +1,3 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx so a checkout works right after `npm install`.
-import { register } from 'tsx/esm/api';
-
-register();
-await import('../src/cli/main.ts');
+// The compiled CLI (`npm install` and `npm run build` produce dist/ from src/).
+await import('../dist/cli/main.js');
