@@ -46,6 +46,9 @@ export class DataPlaneGate {
       throw challenge(request, service, needed);
     }
     const granted = tokenGrants(caller, repository, action);
+    // A bearer token's access was decided by authorize() when it was issued, minutes ago at most:
+    // honouring it without asking again keeps the hot path to one cached verification.
+    if (granted && caller.access !== undefined) return caller;
     const allowed = await this.authorizer.authorize(principal, registry, repository, action);
     if (allowed && granted) return caller;
     if (principal.kind === 'anonymous') throw challenge(request, service, needed);
