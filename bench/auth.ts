@@ -93,7 +93,7 @@ export class Authenticator {
   }
 }
 
-function basicAuthorization(credentials: Credentials): string {
+export function basicAuthorization(credentials: Credentials): string {
   return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
 }
 

@@ -40,6 +40,10 @@ const sizeFlags: { flag: string; field: keyof WorkloadSizes; parse: (text: strin
   { flag: '--tag-page <n>', field: 'tagPageSize', parse: parsePositiveInt, help: 'n= of each tags/list page (100)' },
   { flag: '--tag-walks <n>', field: 'tagWalks', parse: parsePositiveInt, help: 'measured walks; the median is reported (5)' },
   { flag: '--tag-put-concurrency <n>', field: 'tagPutConcurrency', parse: parsePositiveInt, help: 'concurrent tag PUTs while creating tags (16)' },
+  { flag: '--auth-seconds <s>', field: 'authSeconds', parse: parsePositiveNumber, help: 'measured seconds per auth mode and token grant (10)' },
+  { flag: '--token-connections <n>', field: 'tokenConnections', parse: parsePositiveInt, help: 'keep-alive connections on /oauth2/token (16)' },
+  { flag: '--first-logins <n>', field: 'firstLogins', parse: parsePositiveInt, help: 'users logging in once with a password, per measurement (32)' },
+  { flag: '--first-login-concurrency <n>', field: 'firstLoginConcurrency', parse: parsePositiveInt, help: 'of those, logging in at once (8)' },
 ];
 
 function parseIntList(text: string): number[] {

@@ -30,6 +30,14 @@ export interface WorkloadSizes {
   tagPageSize: number;
   tagWalks: number;
   tagPutConcurrency: number;
+  /** Measured seconds of each authentication mode and token grant (after the manifest warm-up). */
+  authSeconds: number;
+  /** Keep-alive connections asking the token server at once. */
+  tokenConnections: number;
+  /** Users who each log in once with their password (an argon2 verification each), per measurement. */
+  firstLogins: number;
+  /** Of those, how many log in at the same time in the concurrent measurement. */
+  firstLoginConcurrency: number;
 }
 
 export interface BenchOptions {
@@ -77,6 +85,10 @@ export const fullSizes: WorkloadSizes = {
   tagPageSize: 100,
   tagWalks: 5,
   tagPutConcurrency: 16,
+  authSeconds: 10,
+  tokenConnections: 16,
+  firstLogins: 32,
+  firstLoginConcurrency: 8,
 };
 
 /** About 20x less work than `fullSizes`, keeping concurrency levels and request counts per page. */
@@ -96,6 +108,10 @@ export const quickSizes: WorkloadSizes = {
   tagPageSize: 100,
   tagWalks: 3,
   tagPutConcurrency: 16,
+  authSeconds: 1,
+  tokenConnections: 16,
+  firstLogins: 8,
+  firstLoginConcurrency: 8,
 };
 
 const sizeUnits: Record<string, number> = { '': 1, b: 1, k: KiB, kib: KiB, m: MiB, mib: MiB, g: GiB, gib: GiB };

@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { describeLoadGenerator, type LoadGeneratorChoice } from './loadgen/load.ts';
 import type { WorkloadSizes } from './options.ts';
 import type { ResourceSummary } from './resources.ts';
-import type { Metric } from './workloads/workload.ts';
+import type { Goal, Metric } from './workloads/workload.ts';
 
 export interface WorkloadResult {
   name: string;
@@ -57,6 +57,7 @@ interface Row {
   label: string;
   better: Metric['better'];
   values: (number | string | undefined)[];
+  goal?: Goal;
 }
 
 export function describeMachine(): Machine {
@@ -98,11 +99,17 @@ export function formatTables(results: BenchResults, workloadOrder: { name: strin
       'MB/s = 10^6 bytes per second.',
     );
   }
+  const goals: string[] = [];
   for (const workload of workloadOrder) {
-    const rows = workloadRows(targets, workload.name);
+    // A workload only some targets run (Berth's token server) gets columns for those alone.
+    const ran = targets.filter((t) => t.workloads.some((w) => w.name === workload.name));
+    const rows = workloadRows(ran, workload.name);
     if (rows.length === 0) continue;
-    out.push('', `== ${workload.title} ==`, renderTable(targets.map((t) => t.name), rows, compare));
+    const compareHere = compare && ran[0] === targets[0] && ran[1] === targets[1];
+    out.push('', `== ${workload.title} ==`, renderTable(ran.map((t) => t.name), rows, compareHere));
+    goals.push(...goalLines(ran, workload.name, rows));
   }
+  if (goals.length > 0) out.push('', 'Goals (✓ met, ✗ missed):', ...goals);
   const names = targets.map((t) => t.name);
   const rssRows = memoryRows(targets, workloadOrder);
   if (rssRows.length > 0) out.push('', '== Server memory (RSS) ==', renderTable(names, rssRows, compare));
@@ -125,7 +132,7 @@ function workloadRows(targets: TargetResult[], workload: string): Row[] {
     if (!result) return;
     for (const metric of result.metrics) {
       const label = metric.unit ? `${metric.name} (${metric.unit})` : metric.name;
-      const row = rows.get(label) ?? { label, better: metric.better, values: targets.map(() => undefined) };
+      const row = rows.get(label) ?? { label, better: metric.better, values: targets.map(() => undefined), ...(metric.goal ? { goal: metric.goal } : {}) };
       row.values[column] = metric.value;
       rows.set(label, row);
     }
@@ -174,14 +181,44 @@ export function ratio(subject: unknown, baseline: unknown, better: Metric['bette
   return better === 'higher' ? subject / baseline : baseline / subject;
 }
 
+export function meetsGoal(value: number, goal: Goal): boolean {
+  return goal.op === '>=' ? value >= goal.value : value <= goal.value;
+}
+
+function formatGoal(goal: Goal): string {
+  return `${goal.op === '>=' ? '≥' : '≤'} ${formatNumber(goal.value)}`;
+}
+
+/** One line per target and goal row: the value, the goal, met or missed. */
+function goalLines(targets: TargetResult[], workload: string, rows: Row[]): string[] {
+  return rows.flatMap((row) => {
+    if (!row.goal) return [];
+    const goal = row.goal;
+    return targets.flatMap((target, column) => {
+      const value = row.values[column];
+      if (typeof value !== 'number') return [];
+      return [`  ${meetsGoal(value, goal) ? '✓' : '✗'} ${target.name} / ${workload}: ${row.label} = ${formatNumber(value)}, goal ${formatGoal(goal)}`];
+    });
+  });
+}
+
 function renderTable(names: string[], rows: Row[], compare: boolean): string {
-  const header = ['', ...names, ...(compare ? ['ratio'] : [])];
+  const withGoals = rows.some((row) => row.goal);
+  const header = ['', ...names, ...(compare ? ['ratio'] : []), ...(withGoals ? ['goal'] : [])];
   const body = rows.map((row) => {
-    const cells = row.values.map((v) =>
-      v === undefined ? '-' : typeof v === 'string' ? v : row.better === 'none' && Number.isInteger(v) ? String(v) : formatNumber(v),
-    );
+    const cells = row.values.map((v) => {
+      if (v === undefined) return '-';
+      if (typeof v === 'string') return v;
+      const text = row.better === 'none' && Number.isInteger(v) ? String(v) : formatNumber(v);
+      return row.goal ? `${text} ${meetsGoal(v, row.goal) ? '✓' : '✗'}` : text;
+    });
     const r = compare ? ratio(row.values[0], row.values[1], row.better) : undefined;
-    return [row.label, ...cells, ...(compare ? [r === undefined ? '-' : `${r.toFixed(2)}`] : [])];
+    return [
+      row.label,
+      ...cells,
+      ...(compare ? [r === undefined ? '-' : `${r.toFixed(2)}`] : []),
+      ...(withGoals ? [row.goal ? formatGoal(row.goal) : ''] : []),
+    ];
   });
   const widths = header.map((_, i) => Math.max(...[header, ...body].map((cells) => cells[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');

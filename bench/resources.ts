@@ -65,6 +65,11 @@ export class ResourceSampler {
     };
   }
 
+  /** CPU seconds the process tree has used so far; differences time a stretch of one workload. */
+  cpuSeconds(): number {
+    return this.cpuSecondsNow();
+  }
+
   /** Peak tree RSS and CPU used since the previous call (one workload's share). */
   takeWindow(): ResourceWindow {
     this.sample();
@@ -98,6 +103,21 @@ export class ResourceSampler {
     }
     return ticks / clockTicksPerSecond;
   }
+}
+
+/** Busy CPU seconds of the whole machine (all CPUs, everything but idle and iowait), from /proc/stat. */
+export function machineBusySeconds(): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync('/proc/stat', 'utf8');
+  } catch {
+    return undefined;
+  }
+  const fields = /^cpu\s+(.*)$/m.exec(text)?.[1]?.trim().split(/\s+/).map(Number);
+  if (!fields || fields.length < 5) return undefined;
+  // user nice system idle iowait irq softirq steal (guest time is already inside user).
+  const busy = fields.slice(0, 8).reduce((sum, value, i) => (i === 3 || i === 4 ? sum : sum + value), 0);
+  return busy / clockTicksPerSecond;
 }
 
 function toMiB(kib: number): number {

@@ -106,6 +106,11 @@ async function measureTarget(spec: TargetSpec, options: BenchOptions, load: Load
   try {
     for (const workload of workloads.filter((w) => options.workloads.includes(w.name))) {
       if (interrupted) break;
+      const skipped = await workload.skip?.(target);
+      if (skipped) {
+        console.error(`[${target.name}] ${workload.name}: skipped (${skipped})`);
+        continue;
+      }
       result.workloads.push(await runWorkload(workload, target, options, load));
     }
   } finally {

@@ -19,6 +19,7 @@ import { UploadService } from './services/uploads.ts';
 import { ListingService } from './services/listings.ts';
 import { registryPlugin } from './registry/plugin.ts';
 import { createAuth } from './auth/index.ts';
+import { deriveKey, loadInstallationSecret } from './auth/secrets.ts';
 import { CallerResolver } from './oauth/callers.ts';
 import { DataPlaneGate } from './oauth/gate.ts';
 import { tokenApi } from './oauth/token-api.ts';
@@ -58,17 +59,19 @@ export async function buildBerth(config: Config, options: BuildOptions = {}): Pr
   await directory.initialise();
 
   const tls = await enableTls(config, directory, logger);
-  const uploads = new UploadService(meta, store, { ttlMs: config.uploads.ttlMinutes * 60_000 });
-  const services = { blobs: new BlobService(meta, store), uploads, manifests: new ManifestService(meta) };
-
+  const secretKeyFile = path.join(config.data, 'secret.key');
   const auth = await createAuth({
     meta,
-    secretKeyFile: path.join(config.data, 'secret.key'),
+    secretKeyFile,
     accessTokenSeconds: config.auth.accessTokenSeconds,
     refreshTokenSeconds: config.auth.refreshTokenSeconds,
     throttle: config.auth.throttle,
   });
   await bootstrapOwner(auth.identity, options);
+
+  const sessionKey = deriveKey(await loadInstallationSecret(secretKeyFile), 'upload sessions');
+  const uploads = new UploadService(meta, store, { ttlMs: config.uploads.ttlMinutes * 60_000, sessionKey });
+  const services = { blobs: new BlobService(meta, store), uploads, manifests: new ManifestService(meta) };
 
   const { host, port } = listenAddress(config);
   const app = Fastify({

@@ -15,8 +15,10 @@ export interface LoadGeneratorChoice {
 
 export interface LoadRequest {
   url: string;
-  method: 'GET' | 'HEAD';
+  method: 'GET' | 'HEAD' | 'POST';
   headers: Record<string, string>;
+  /** Sent with every request (a small form, e.g. a token grant); `Content-Length` is added. */
+  body?: string;
   connections: number;
   seconds: number;
   threads: number;
@@ -64,7 +66,18 @@ export function runLoad(choice: LoadGeneratorChoice, request: Omit<LoadRequest, 
     : runNodeLoad({ ...request, threads: choice.nodeProcesses });
 }
 
+/** Above this share of failed requests the numbers mean nothing. */
+const maxErrorShare = 0.01;
+
+/** Throws when no request completed or more than 1% failed (non-2xx answers or socket errors). */
+export function checkLoadErrors(what: string, result: LoadResult): void {
+  if (result.requests === 0) throw new Error(`${what}: no request completed`);
+  if (result.errors / result.requests > maxErrorShare) {
+    throw new Error(`${what}: ${result.errors} of ${result.requests} requests failed (non-2xx or socket errors)`);
+  }
+}
+
 export function describeLoadGenerator(choice: LoadGeneratorChoice): string {
   const node = `node (${choice.nodeProcesses} load processes)`;
-  return choice.tool === 'wrk' ? `wrk (${choice.wrkThreads} thread(s)) for GET; ${node} for HEAD, which Debian's wrk 4.1 cannot do` : node;
+  return choice.tool === 'wrk' ? `wrk (${choice.wrkThreads} thread(s)) for GET and POST; ${node} for HEAD, which Debian's wrk 4.1 cannot do` : node;
 }

@@ -1,8 +1,9 @@
 /**
  * One Node load process: `connections` keep-alive sockets, each sending the same request again
- * as soon as the previous answer is complete, for a fixed time. It speaks just enough HTTP/1.1
- * over raw sockets (status line, Content-Length or chunked end, HEAD has no body) because
- * node:http costs several times more CPU per request, and the server needs that CPU.
+ * as soon as the previous answer is complete, for a fixed time (with a small fixed body, such as
+ * a form, if given). It speaks just enough HTTP/1.1 over raw sockets (status line, Content-Length
+ * or chunked end, HEAD has no body) because node:http costs several times more CPU per request,
+ * and the server needs that CPU.
  * Protocol on stdio: prints `ready`, waits for a line, runs, prints `result <json>`.
  */
 import net from 'node:net';
@@ -14,15 +15,20 @@ const config = JSON.parse(process.argv[2] ?? '{}') as LoadProcessConfig;
 const url = new URL(config.url);
 const secure = url.protocol === 'https:';
 const port = Number(url.port || (secure ? 443 : 80));
-const requestBytes = Buffer.from(
-  [
-    `${config.method} ${url.pathname}${url.search} HTTP/1.1`,
-    `Host: ${url.host}`,
-    ...Object.entries(config.headers).map(([name, value]) => `${name}: ${value}`),
-    '',
-    '',
-  ].join('\r\n'),
-);
+const body = config.body === undefined ? undefined : Buffer.from(config.body);
+const requestBytes = Buffer.concat([
+  Buffer.from(
+    [
+      `${config.method} ${url.pathname}${url.search} HTTP/1.1`,
+      `Host: ${url.host}`,
+      ...Object.entries(config.headers).map(([name, value]) => `${name}: ${value}`),
+      ...(body ? [`Content-Length: ${body.length}`] : []),
+      '',
+      '',
+    ].join('\r\n'),
+  ),
+  body ?? Buffer.alloc(0),
+]);
 const headerEnd = Buffer.from('\r\n\r\n');
 const chunkedEnd = Buffer.from('0\r\n\r\n');
 const expectsBody = config.method !== 'HEAD';

@@ -14,6 +14,7 @@ export interface LoadProcessConfig {
   url: string;
   method: string;
   headers: Record<string, string>;
+  body?: string;
   connections: number;
   seconds: number;
 }
@@ -58,6 +59,7 @@ async function coordinate(request: LoadRequest, children: ChildProcess[]): Promi
       url: request.url,
       method: request.method,
       headers: request.headers,
+      body: request.body,
       connections: Math.floor(request.connections / processes) + (i < request.connections % processes ? 1 : 0),
       seconds: request.seconds,
     };

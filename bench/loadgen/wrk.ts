@@ -20,9 +20,11 @@ function luaScript(request: LoadRequest): string {
   const headers = Object.entries(request.headers)
     .map(([name, value]) => `wrk.headers[${JSON.stringify(name)}] = ${JSON.stringify(value)}`)
     .join('\n');
+  // Bodies are URL-encoded forms: plain ASCII, which a JSON string literal writes as Lua reads it.
+  const body = request.body === undefined ? '' : `wrk.body = ${JSON.stringify(request.body)}\n`;
   return `wrk.method = ${JSON.stringify(request.method)}
 ${headers}
-done = function(summary, latency, requests)
+${body}done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format('${marker}{"requests":%d,"duration_us":%d,"errors":%d,"p50_us":%d,"p99_us":%d,"mean_us":%.1f,"max_us":%d}\\n',
     summary.requests, summary.duration, e.connect + e.read + e.write + e.status + e.timeout,

@@ -1,4 +1,5 @@
 /** Every workload, in the order they run and are reported. */
+import { authWorkload } from './auth.ts';
 import { manifestsWorkload } from './manifests.ts';
 import { parallelPullWorkload } from './parallel-pull.ts';
 import { pullWorkload } from './pull.ts';
@@ -14,4 +15,5 @@ export const workloads: readonly Workload[] = [
   manifestsWorkload,
   smallImagesWorkload,
   tagsWorkload,
+  authWorkload,
 ];

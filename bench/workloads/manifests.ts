@@ -4,14 +4,13 @@
  */
 import { OCI_INDEX, OCI_MANIFEST, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST } from '../../src/oci/media-types.ts';
 import { makeSmallImage, pushSmallImage } from '../images.ts';
-import { runLoad, type LoadResult } from '../loadgen/load.ts';
+import { checkLoadErrors, runLoad } from '../loadgen/load.ts';
 import type { Metric, Workload } from './workload.ts';
 
 const repository = 'bench/manifest';
 const tag = 'latest';
-const accept = [OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST].join(', ');
-/** Above this share of failed requests the numbers mean nothing. */
-const maxErrorShare = 0.01;
+/** What docker sends when it pulls by tag. */
+export const manifestAccept = [OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST].join(', ');
 
 export const manifestsWorkload: Workload = {
   name: 'manifests',
@@ -21,7 +20,7 @@ export const manifestsWorkload: Workload = {
     let headers: Record<string, string>;
     try {
       await pushSmallImage(client, repository, tag, makeSmallImage('manifest-workload', ctx.sizes.smallLayerBytes));
-      headers = { Accept: accept, ...(await client.authHeaders(repository)) };
+      headers = { Accept: manifestAccept, ...(await client.authHeaders(repository)) };
     } finally {
       client.close();
     }
@@ -38,7 +37,7 @@ export const manifestsWorkload: Workload = {
       };
       await runLoad(ctx.load, { ...request, seconds: ctx.sizes.manifestWarmupSeconds });
       const result = await runLoad(ctx.load, { ...request, seconds: ctx.sizes.manifestSeconds });
-      checkErrors(method, result);
+      checkLoadErrors(method, result);
       ctx.log(
         `${method}: ${result.requestsPerSecond.toFixed(0)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms (${result.tool})`,
       );
@@ -53,10 +52,3 @@ export const manifestsWorkload: Workload = {
     return metrics;
   },
 };
-
-function checkErrors(method: string, result: LoadResult): void {
-  if (result.requests === 0) throw new Error(`${method}: no request completed`);
-  if (result.errors / result.requests > maxErrorShare) {
-    throw new Error(`${method}: ${result.errors} of ${result.requests} requests failed (non-2xx or socket errors)`);
-  }
-}

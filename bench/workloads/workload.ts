@@ -14,7 +14,14 @@ export interface Metric {
    */
   better: 'higher' | 'lower' | 'none';
   value: number;
+  /** A target the value must reach (`>=`) or stay under (`<=`); the report marks it met or missed. */
+  goal?: Goal;
   detail?: Record<string, unknown>;
+}
+
+export interface Goal {
+  op: '>=' | '<=';
+  value: number;
 }
 
 export interface WorkloadContext {
@@ -40,6 +47,8 @@ export interface WorkloadContext {
 export interface Workload {
   name: string;
   title(sizes: WorkloadSizes): string;
+  /** Why this workload does not apply to a target (e.g. it has no token server); undefined when it does. */
+  skip?(target: RunningTarget): Promise<string | undefined>;
   run(ctx: WorkloadContext): Promise<Metric[]>;
 }
 

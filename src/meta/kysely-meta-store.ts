@@ -29,7 +29,6 @@ import {
   type RepositoryInfo,
   type Sku,
   type TagDetail,
-  type UploadRecord,
 } from './meta-store.ts';
 import type { SqlDialect } from './migrations.ts';
 import { PreparedQuery } from './prepared-query.ts';
@@ -288,29 +287,20 @@ export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
   }
 
   async linkBlob(registry: string, repository: string, digest: string, size: number): Promise<void> {
-    await this.#transaction((trx) => this.#link(trx, registry, repository, digest, size));
-  }
-
-  async completeUpload(id: string, registry: string, repository: string, digest: string, size: number): Promise<void> {
-    await this.#transaction(async (trx) => {
-      await this.#link(trx, registry, repository, digest, size);
-      await trx.deleteFrom('uploads').where('id', '=', id).execute();
-    });
-  }
-
-  async #link(trx: Transaction<Database>, registry: string, repository: string, digest: string, size: number): Promise<void> {
     const now = timestamp();
-    const repositoryId = await this.#ensureRepository(trx, registry, repository, now);
-    await trx
-      .insertInto('blobs')
-      .values({ digest, size, created_at: now })
-      .onConflict((oc) => oc.column('digest').doNothing())
-      .execute();
-    await trx
-      .insertInto('repository_blobs')
-      .values({ repository_id: repositoryId, digest, created_at: now })
-      .onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing())
-      .execute();
+    await this.#transaction(async (trx) => {
+      const repositoryId = await this.#ensureRepository(trx, registry, repository, now);
+      await trx
+        .insertInto('blobs')
+        .values({ digest, size, created_at: now })
+        .onConflict((oc) => oc.column('digest').doNothing())
+        .execute();
+      await trx
+        .insertInto('repository_blobs')
+        .values({ repository_id: repositoryId, digest, created_at: now })
+        .onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing())
+        .execute();
+    });
   }
 
   async unlinkBlob(registry: string, repository: string, digest: string): Promise<boolean> {
@@ -322,53 +312,6 @@ export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
       )
       .executeTakeFirst();
     return result.numDeletedRows > 0n;
-  }
-
-  async createUpload(upload: { id: string; registry: string; repository: string }): Promise<void> {
-    const now = timestamp();
-    await this.#transaction(async (trx) => {
-      const repositoryId = await this.#ensureRepository(trx, upload.registry, upload.repository, now);
-      await trx.insertInto('uploads').values({ id: upload.id, repository_id: repositoryId, created_at: now }).execute();
-    });
-  }
-
-  async getUpload(registry: string, repository: string, id: string): Promise<UploadRecord | undefined> {
-    const row = await this.#db
-      .selectFrom('uploads as u')
-      .innerJoin('repositories as r', 'r.id', 'u.repository_id')
-      .select(['u.id', 'r.registry', 'r.name', 'u.created_at'])
-      .where('u.id', '=', id)
-      .where('r.registry', '=', registry)
-      .where('r.name', '=', repository)
-      .executeTakeFirst();
-    return row && { id: row.id, registry: row.registry, repository: row.name, createdAt: row.created_at };
-  }
-
-  async getUploadById(id: string): Promise<UploadRecord | undefined> {
-    const row = await this.#db
-      .selectFrom('uploads as u')
-      .innerJoin('repositories as r', 'r.id', 'u.repository_id')
-      .select(['u.id', 'r.registry', 'r.name', 'u.created_at'])
-      .where('u.id', '=', id)
-      .executeTakeFirst();
-    return row && { id: row.id, registry: row.registry, repository: row.name, createdAt: row.created_at };
-  }
-
-  async deleteUpload(id: string): Promise<boolean> {
-    const result = await this.#db.deleteFrom('uploads').where('id', '=', id).executeTakeFirst();
-    return result.numDeletedRows > 0n;
-  }
-
-  async listUploadsCreatedBefore(cutoff: string): Promise<UploadRecord[]> {
-    const rows = await this.#db
-      .selectFrom('uploads as u')
-      .innerJoin('repositories as r', 'r.id', 'u.repository_id')
-      .select(['u.id', 'r.registry', 'r.name', 'u.created_at'])
-      .where('u.created_at', '<', cutoff)
-      .orderBy('u.created_at')
-      .orderBy('u.id')
-      .execute();
-    return rows.map((row) => ({ id: row.id, registry: row.registry, repository: row.name, createdAt: row.created_at }));
   }
 
   async putManifest(manifest: NewManifest): Promise<void> {

@@ -5,7 +5,7 @@
  * Repositories are addressed by (registry name, repository name). A repository row comes into
  * being on its first write (upload, mount, manifest) and is visible in the catalog only while it
  * holds at least one manifest. In a registry that does not exist, reads find nothing and writes
- * (`linkBlob`, `createUpload`, `putManifest`) throw `RegistryNotFoundError`.
+ * (`linkBlob`, `putManifest`) throw `RegistryNotFoundError`.
  */
 
 import type { IdentityStore } from './identity-store.ts';
@@ -89,13 +89,6 @@ export interface Page {
   last?: string;
 }
 
-export interface UploadRecord {
-  id: string;
-  registry: string;
-  repository: string;
-  createdAt: string;
-}
-
 /** A repository as ACR's `GET /acr/v1/<repo>` shows it. */
 export interface RepositoryInfo {
   createdTime: string;
@@ -149,7 +142,7 @@ export interface MetaStore extends IdentityStore {
   /** Changes the given settings; undefined if there is no such registry. */
   updateRegistry(name: string, changes: Partial<RegistrySettings>): Promise<RegistryRecord | undefined>;
   /**
-   * Removes the registry and everything in it (repositories, manifests, tags, links, uploads)
+   * Removes the registry and everything in it (repositories, manifests, tags, links)
    * and of it (scope maps, tokens, role assignments at its scopes, refresh tokens for it).
    */
   deleteRegistry(name: string): Promise<boolean>;
@@ -163,15 +156,6 @@ export interface MetaStore extends IdentityStore {
   /** Removes the blob's link from the repository; false if it was not linked. */
   unlinkBlob(registry: string, repository: string, digest: string): Promise<boolean>;
 
-  createUpload(upload: { id: string; registry: string; repository: string }): Promise<void>;
-  getUpload(registry: string, repository: string, id: string): Promise<UploadRecord | undefined>;
-  /** An upload by id alone (for reclaiming stored bytes no session owns). */
-  getUploadById(id: string): Promise<UploadRecord | undefined>;
-  deleteUpload(id: string): Promise<boolean>;
-  /** A finished upload: links its blob into the repository and forgets the session, in one transaction. */
-  completeUpload(id: string, registry: string, repository: string, digest: string, size: number): Promise<void>;
-  /** Uploads created before `cutoff` (ISO-8601), for expiry. */
-  listUploadsCreatedBefore(cutoff: string): Promise<UploadRecord[]>;
 
   /**
    * Stores a manifest with its references and tags in one transaction. Throws

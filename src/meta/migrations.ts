@@ -321,10 +321,34 @@ function identity(dialect: SqlDialect): Migration {
   };
 }
 
+/**
+ * Upload sessions no longer need a row: a session is its bytes in the blob store, bound to its
+ * repository by a keyed id (see services/uploads.ts), which saves a durable commit per blob.
+ */
+function dropUploadSessions(dialect: SqlDialect): Migration {
+  const types = columnTypes(dialect);
+  return {
+    async up(db: Kysely<any>) {
+      await db.schema.dropTable('uploads').execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema
+        .createTable('uploads')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('repository_id', types.id, (c) => c.notNull().references('repositories.id').onDelete('cascade'))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('uploads_repository_idx').on('uploads').column('repository_id').execute();
+      await db.schema.createIndex('uploads_created_at_idx').on('uploads').column('created_at').execute();
+    },
+  };
+}
+
 export function migrations(dialect: SqlDialect): Record<string, Migration> {
   return {
     '0001_registry_core': registryCore(dialect),
     '0002_identity': identity(dialect),
+    '0003_drop_upload_sessions': dropUploadSessions(dialect),
   };
 }
 

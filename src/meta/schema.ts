@@ -29,9 +29,8 @@
  * tags                  a tag of a repository pointing at one manifest of the same repository;
  *   (repository_id,     moved by upsert. Removed by `deleteTag`, with the manifest it points at,
  *    name) (pk)         or with the repository.
- * uploads               an open blob upload session (its bytes live in the blob store). Removed
- *   id (pk)             when the upload completes or is cancelled, by expiry, or with the
- *                       repository.
+ * (Migration 0001 also made an `uploads` table of upload sessions; 0003 drops it: a session is
+ * its bytes in the blob store.)
  *
  * Identity and access (migration 0002). Booleans are integers 0/1 on both databases. Secrets are
  * never stored: human passwords as argon2id hashes, generated secrets as HMAC-SHA-256 hashes
@@ -144,12 +143,6 @@ export interface TagsTable {
   created_at: string;
 }
 
-export interface UploadsTable {
-  id: string;
-  repository_id: number;
-  created_at: string;
-}
-
 export type PrincipalKind = 'user' | 'servicePrincipal';
 
 export interface PrincipalsTable {
@@ -235,7 +228,6 @@ export interface Database {
   manifests: ManifestsTable;
   manifest_references: ManifestReferencesTable;
   tags: TagsTable;
-  uploads: UploadsTable;
   principals: PrincipalsTable;
   users: UsersTable;
   service_principals: ServicePrincipalsTable;

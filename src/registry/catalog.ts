@@ -1,7 +1,7 @@
 /** `/v2/_catalog`: the registry's repositories in lexical order, paginated with `n`/`last` and `Link`. */
 import { nextLink, parsePagination } from '../oci/pagination.ts';
 import type { RegistryContext } from './context.ts';
-import { MAX_PAGE } from './tags.ts';
+import { fetchPage, MAX_PAGE } from './paging.ts';
 
 /** Without `n`, the catalog is still paged so a huge registry never answers with one giant body. */
 const DEFAULT_CATALOG_PAGE = 1000;
@@ -9,10 +9,8 @@ const DEFAULT_CATALOG_PAGE = 1000;
 export async function listRepositories({ registry, services, request, reply }: RegistryContext): Promise<void> {
   const page = parsePagination(request.query as Record<string, string>, MAX_PAGE);
   const n = page.n ?? DEFAULT_CATALOG_PAGE;
-  const repositories = n === 0 ? [] : await services.manifests.catalog(registry, { n, last: page.last });
-  const last = repositories[repositories.length - 1];
-  if (last !== undefined && repositories.length === n) {
-    reply.header('link', nextLink('/v2/_catalog', n, last));
-  }
+  const { items: repositories, more } = n === 0 ? { items: [], more: false } : await fetchPage((range) => services.manifests.catalog(registry, range), n, page.last);
+  const final = repositories[repositories.length - 1];
+  if (more && final !== undefined) reply.header('link', nextLink('/v2/_catalog', n, final));
   reply.header('content-type', 'application/json').send(JSON.stringify({ repositories }));
 }

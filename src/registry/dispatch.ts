@@ -2,6 +2,7 @@
 import { parseDigest } from '../oci/digest.ts';
 import { RegistryError } from '../oci/errors.ts';
 import { assertRepositoryName } from '../oci/names.ts';
+import { isSessionId } from '../services/uploads.ts';
 import type { PathParams } from './context.ts';
 import { pathShapes, registryRoutes, type Method, type RegistryRoute } from './routes.ts';
 
@@ -12,14 +13,13 @@ interface CompiledShape {
   routes: Map<string, RegistryRoute>;
 }
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const refValidators = {
   none: () => {},
   digest: (ref: string) => void parseDigest(ref),
   reference: () => {},
   upload: (ref: string) => {
-    if (!uuidPattern.test(ref)) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${ref} is not known to this repository`);
+    if (!isSessionId(ref)) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${ref} is not known to this repository`);
   },
 } as const;
 

@@ -1,10 +1,14 @@
 /**
  * Blob upload sessions: open, append chunks in order, finish under a verified digest, cancel,
- * mount from another repository, and monolithic pushes. The sha256 state of an open session is
+ * mount from another repository, and monolithic pushes.
+ *
+ * A session is nothing but its bytes in the blob store: no metadata row, so opening one costs no
+ * durable commit. Its id binds it to its registry and repository (`<uuid>-<keyed MAC>`), so a
+ * session of one repository is unknown to every other. The sha256 state of an open session is
  * kept in memory while bytes flow; after a restart (or any doubt) it is rebuilt from the stored
- * bytes, so a session survives a restart.
+ * bytes, so a session survives a restart. Sessions untouched for the TTL are reclaimed.
  */
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Hash } from 'node:crypto';
 import { createDigester, finishDigest, parseDigest, type DigestAlgorithm } from '../oci/digest.ts';
 import { RegistryError } from '../oci/errors.ts';
@@ -30,6 +34,15 @@ interface SessionState {
 export interface UploadServiceOptions {
   /** Sessions untouched for this long are abandoned and reclaimed. */
   ttlMs: number;
+  /** Key of the MAC that binds a session id to its repository (the same on every node). */
+  sessionKey: Buffer;
+}
+
+/** A session id: a UUID, then a MAC of registry, repository and UUID (22 base64url characters). */
+const sessionIdPattern = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})-([A-Za-z0-9_-]{22})$/;
+
+export function isSessionId(id: string): boolean {
+  return sessionIdPattern.test(id);
 }
 
 export class UploadService {
@@ -42,15 +55,16 @@ export class UploadService {
   ) {}
 
   async start(registry: string, repository: string): Promise<UploadStatus> {
-    const id = randomUUID();
-    await this.meta.createUpload({ id, registry, repository });
+    const uuid = randomUUID();
+    const id = `${uuid}-${this.mac(registry, repository, uuid)}`;
+    await (await this.store.openUpload(id)).close();
     this.sessions.set(id, { hash: createDigester('sha256'), size: 0, busy: false });
     return { id, size: 0 };
   }
 
   async status(registry: string, repository: string, id: string): Promise<UploadStatus> {
-    await this.requireSession(registry, repository, id);
-    const writer = await this.store.openUpload(id);
+    this.requireSession(registry, repository, id);
+    const writer = await this.store.openUpload(id, { create: false });
     try {
       return { id, size: writer.size };
     } finally {
@@ -66,7 +80,7 @@ export class UploadService {
     source: AsyncIterable<Uint8Array>,
     range?: ContentRange,
   ): Promise<UploadStatus> {
-    await this.requireSession(registry, repository, id);
+    this.requireSession(registry, repository, id);
     return this.withSession(id, async (writer, state) => {
       await this.appendChunk(writer, state, source, range);
       return { id, size: writer.size };
@@ -84,25 +98,27 @@ export class UploadService {
   ): Promise<string> {
     if (!digest) throw new RegistryError('DIGEST_INVALID', 'the digest query parameter is required');
     const parsed = parseDigest(digest);
-    await this.requireSession(registry, repository, id);
+    this.requireSession(registry, repository, id);
     return this.withSession(id, async (writer, state) => {
       if (source) await this.appendChunk(writer, state, source, range);
       await this.verify(writer, state, parsed.algorithm, digest);
       await writer.commit(digest);
       this.sessions.delete(id);
-      await this.meta.completeUpload(id, registry, repository, digest, writer.size);
+      await this.meta.linkBlob(registry, repository, digest, writer.size);
       return digest;
     });
   }
 
   async cancel(registry: string, repository: string, id: string): Promise<void> {
-    await this.requireSession(registry, repository, id);
+    this.requireSession(registry, repository, id);
+    if (this.sessions.get(id)?.busy) {
+      throw new RegistryError('BLOB_UPLOAD_INVALID', 'another request is writing to this upload');
+    }
     this.sessions.delete(id);
-    await this.meta.deleteUpload(id);
-    await this.store.deleteUpload(id);
+    if (!(await this.store.deleteUpload(id))) throw unknownUpload(id);
   }
 
-  /** A whole blob in one request (`POST ...?digest=`): no session record is needed. */
+  /** A whole blob in one request (`POST ...?digest=`): its bytes go through a session no client sees. */
   async putMonolithic(
     registry: string,
     repository: string,
@@ -139,31 +155,28 @@ export class UploadService {
     return true;
   }
 
-  /** Reclaims sessions older than the TTL and upload bytes that no session owns. */
+  /** Reclaims the bytes of sessions untouched for the TTL. */
   async expireAbandoned(now = Date.now()): Promise<number> {
     const cutoff = new Date(now - this.options.ttlMs);
     let reclaimed = 0;
-    for (const upload of await this.meta.listUploadsCreatedBefore(cutoff.toISOString())) {
-      const state = this.sessions.get(upload.id);
-      if (state?.busy) continue;
-      this.sessions.delete(upload.id);
-      await this.meta.deleteUpload(upload.id);
-      await this.store.deleteUpload(upload.id);
-      reclaimed++;
-    }
     for await (const upload of this.store.listUploads()) {
       if (upload.modified >= cutoff || this.sessions.get(upload.id)?.busy) continue;
-      if (await this.meta.getUploadById(upload.id)) continue;
-      await this.store.deleteUpload(upload.id);
-      reclaimed++;
+      this.sessions.delete(upload.id);
+      if (await this.store.deleteUpload(upload.id)) reclaimed++;
     }
     return reclaimed;
   }
 
-  private async requireSession(registry: string, repository: string, id: string): Promise<void> {
-    if (!(await this.meta.getUpload(registry, repository, id))) {
-      throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${id} is not known to this repository`);
-    }
+  /** The session must have been opened for this registry and repository. */
+  private requireSession(registry: string, repository: string, id: string): void {
+    const match = sessionIdPattern.exec(id);
+    const expected = match ? Buffer.from(this.mac(registry, repository, match[1]!)) : undefined;
+    const presented = match ? Buffer.from(match[2]!) : undefined;
+    if (!expected || !presented || !timingSafeEqual(expected, presented)) throw unknownUpload(id);
+  }
+
+  private mac(registry: string, repository: string, uuid: string): string {
+    return createHmac('sha256', this.options.sessionKey).update(`${registry}\n${repository}\n${uuid}`).digest('base64url').slice(0, 22);
   }
 
   /** Runs `work` with the session's writer and an up-to-date hash state, one request at a time. */
@@ -172,7 +185,7 @@ export class UploadService {
     if (existing?.busy) {
       throw new RegistryError('BLOB_UPLOAD_INVALID', 'another request is writing to this upload');
     }
-    const writer = await this.store.openUpload(id);
+    const writer = await this.store.openUpload(id, { create: false });
     let state = existing;
     if (!state || state.size !== writer.size) {
       state = { hash: createDigester('sha256'), size: 0, busy: false };
@@ -245,4 +258,8 @@ async function* hashAlong(source: AsyncIterable<Uint8Array>, hash: Hash): AsyncI
 /** The `Range` header of an upload: the inclusive byte range received so far ("0-0" when empty). */
 export function rangeHeader(size: number): string {
   return `0-${size > 0 ? size - 1 : 0}`;
+}
+
+function unknownUpload(id: string): RegistryError {
+  return new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${id} is not known to this repository`);
 }

@@ -61,8 +61,11 @@ export interface BlobStore {
   delete(digest: string): Promise<boolean>;
   /** Every published blob's digest (for garbage collection). */
   list(): AsyncIterable<string>;
-  /** Opens an upload session's writer, creating its (empty) storage if it does not exist. */
-  openUpload(id: string): Promise<UploadWriter>;
+  /**
+   * Opens an upload session's writer. With `create` (the default) its empty storage is made if it
+   * does not exist; without, a missing upload rejects with `BLOB_UPLOAD_UNKNOWN`.
+   */
+  openUpload(id: string, options?: { create?: boolean }): Promise<UploadWriter>;
   /** Removes an upload's bytes; false if there were none. */
   deleteUpload(id: string): Promise<boolean>;
   /** Every upload with stored bytes (for expiry of abandoned sessions). */

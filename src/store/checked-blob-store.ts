@@ -40,6 +40,7 @@ const operationNames = [
 export type BlobStoreOperation = (typeof operationNames)[number];
 
 const uploadOperations: ReadonlySet<BlobStoreOperation> = new Set([
+  'openUpload',
   'append',
   'truncate',
   'readUpload',
@@ -92,10 +93,10 @@ export class CheckedBlobStore implements BlobStore {
     return this.meter.iterate('list', () => this.driver.list());
   }
 
-  openUpload(id: string): Promise<UploadWriter> {
+  openUpload(id: string, options?: { create?: boolean }): Promise<UploadWriter> {
     return this.meter.run('openUpload', async () => {
       checkUploadId(id);
-      return new CheckedUploadWriter(await this.driver.openUpload(id), this.meter);
+      return new CheckedUploadWriter(await this.driver.openUpload(id, options), this.meter);
     });
   }
 

@@ -124,7 +124,7 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
-  async openUpload(id: string): Promise<UploadWriter> {
+  async openUpload(id: string, options: { create?: boolean } = {}): Promise<UploadWriter> {
     this.uploadsReady ??= mkdir(this.uploadsDir, { recursive: true });
     try {
       await this.uploadsReady;
@@ -133,7 +133,8 @@ export class FsBlobStore implements BlobStore {
       throw error;
     }
     const path = this.uploadPath(id);
-    const handle = await open(path, constants.O_RDWR | constants.O_CREAT, 0o644);
+    const flags = options.create === false ? constants.O_RDWR : constants.O_RDWR | constants.O_CREAT;
+    const handle = await open(path, flags, 0o644);
     try {
       const { size } = await handle.stat();
       return new FsUploadWriter(id, path, handle, size, (digest) => this.publish(path, digest));

@@ -118,6 +118,17 @@ export function blobStoreContract(name: string, make: () => Promise<BlobStoreFix
           await writer.close();
         }));
 
+      it('does not create an upload when asked not to', () =>
+        withStore(async ({ store }) => {
+          const id = randomUUID();
+          await assert.rejects(store.openUpload(id, { create: false }), isRegistryError('BLOB_UPLOAD_UNKNOWN'));
+          assert.deepEqual(await collect(store.listUploads()), []);
+          await (await store.openUpload(id)).close();
+          const reopened = await store.openUpload(id, { create: false });
+          assert.equal(reopened.size, 0);
+          await reopened.close();
+        }));
+
       it('appends chunks in order over several calls, skipping empty chunks', () =>
         withStore(async ({ store }) => {
           const parts = [Buffer.from('hello '), Buffer.alloc(0), Buffer.from('world'), randomBytes(3 * 1024 * 1024 + 7)];

@@ -187,52 +187,10 @@ export function metaStoreContract(name: string, make: () => Promise<MetaStoreFix
       });
     });
 
-    describe('uploads', () => {
-      it('creates, finds and deletes an upload session', async () => {
-        await store.createUpload({ id: 'upload-1', registry: 'contoso', repository: 'app' });
-        const upload = await store.getUpload('contoso', 'app', 'upload-1');
-        assert.ok(upload);
-        assert.equal(upload.id, 'upload-1');
-        assert.equal(upload.registry, 'contoso');
-        assert.equal(upload.repository, 'app');
-        assert.match(upload.createdAt, /Z$/);
-        assert.deepEqual(await store.getUploadById('upload-1'), upload);
-
-        assert.equal(await store.getUpload('contoso', 'other', 'upload-1'), undefined);
-        assert.equal(await store.getUpload('fabrikam', 'app', 'upload-1'), undefined);
-
-        assert.equal(await store.deleteUpload('upload-1'), true);
-        assert.equal(await store.getUpload('contoso', 'app', 'upload-1'), undefined);
-        assert.equal(await store.getUploadById('upload-1'), undefined);
-        assert.equal(await store.deleteUpload('upload-1'), false);
-      });
-
-      it('completes an upload: links the blob and forgets the session in one step', async () => {
-        await store.createUpload({ id: 'upload-2', registry: 'contoso', repository: 'app' });
-        const digest = `sha256:${'c'.repeat(64)}`;
-        await store.completeUpload('upload-2', 'contoso', 'app', digest, 42);
-        assert.deepEqual(await store.getRepositoryBlob('contoso', 'app', digest), { size: 42 });
-        assert.equal(await store.getUploadById('upload-2'), undefined);
-        assert.equal(await store.getRepositoryBlob('contoso', 'other', digest), undefined);
-      });
-
-      it('lists uploads created before a cutoff', async () => {
-        await store.createUpload({ id: 'old', registry: 'contoso', repository: 'app' });
-        await store.createUpload({ id: 'other-registry', registry: 'fabrikam', repository: 'app' });
-        const future = new Date(Date.now() + 60_000).toISOString();
-        const past = new Date(Date.now() - 60_000).toISOString();
-        assert.deepEqual((await store.listUploadsCreatedBefore(future)).map((u) => u.id).sort(), [
-          'old',
-          'other-registry',
-        ]);
-        assert.deepEqual(await store.listUploadsCreatedBefore(past), []);
-      });
-
-      it('does not list a repository that holds only uploads or blobs', async () => {
-        await store.createUpload({ id: 'u', registry: 'contoso', repository: 'uploads-only' });
+    describe('repositories without manifests', () => {
+      it('are not listed while they hold only blobs', async () => {
         await store.linkBlob('contoso', 'blobs-only', blob('b').digest, 1);
         assert.deepEqual(await store.listRepositories('contoso', {}), []);
-        assert.equal(await store.repositoryExists('contoso', 'uploads-only'), false);
         assert.equal(await store.repositoryExists('contoso', 'blobs-only'), false);
       });
     });
@@ -242,7 +200,6 @@ export function metaStoreContract(name: string, make: () => Promise<MetaStoreFix
         const digest = blob('x').digest;
         assert.equal(await store.getRepositoryBlob('nosuchregistry', 'app', digest), undefined);
         assert.equal(await store.findRegistryBlob('nosuchregistry', digest), undefined);
-        assert.equal(await store.getUpload('nosuchregistry', 'app', 'u'), undefined);
         assert.equal(await store.getManifestByDigest('nosuchregistry', 'app', digest), undefined);
         assert.equal(await store.getManifestByTag('nosuchregistry', 'app', 'latest'), undefined);
         assert.equal(await store.repositoryExists('nosuchregistry', 'app'), false);
@@ -257,15 +214,10 @@ export function metaStoreContract(name: string, make: () => Promise<MetaStoreFix
         const layer = blob('x');
         await assert.rejects(store.linkBlob('nosuchregistry', 'app', layer.digest, layer.size), RegistryNotFoundError);
         await assert.rejects(
-          store.createUpload({ id: 'u', registry: 'nosuchregistry', repository: 'app' }),
-          RegistryNotFoundError,
-        );
-        await assert.rejects(
           store.putManifest(image('nosuchregistry', 'app', { tags: ['latest'] })),
           RegistryNotFoundError,
         );
         assert.deepEqual(await store.listRegistries().then((all) => all.map((r) => r.name)), ['contoso', 'fabrikam']);
-        assert.equal(await store.getUploadById('u'), undefined);
       });
     });
 
@@ -543,7 +495,6 @@ export function metaStoreContract(name: string, make: () => Promise<MetaStoreFix
         const theirs = await pushImage('fabrikam', 'app', 'theirs', ['latest']);
         const referrer = image('fabrikam', 'app', { label: 'ref', subject: mine.digest });
         await store.putManifest(referrer);
-        await store.createUpload({ id: 'fabrikam-upload', registry: 'fabrikam', repository: 'app' });
 
         assert.equal((await store.getManifestByTag('contoso', 'app', 'latest'))?.digest, mine.digest);
         assert.equal((await store.getManifestByTag('fabrikam', 'app', 'latest'))?.digest, theirs.digest);
@@ -555,7 +506,6 @@ export function metaStoreContract(name: string, make: () => Promise<MetaStoreFix
         assert.equal(await store.getRepositoryBlob('fabrikam', 'app', mine.blobs[0]!), undefined);
         assert.equal(await store.findRegistryBlob('contoso', theirs.blobs[0]!), undefined);
         assert.deepEqual(await store.listReferrers('contoso', 'app', mine.digest), []);
-        assert.equal(await store.getUpload('contoso', 'app', 'fabrikam-upload'), undefined);
 
         await pushImage('fabrikam', 'fabrikam-only', 'x');
         assert.deepEqual(await store.listRepositories('contoso', {}), ['app']);
@@ -571,7 +521,6 @@ export function metaStoreContract(name: string, make: () => Promise<MetaStoreFix
         for (const registry of ['contoso', 'fabrikam']) {
           await store.linkBlob(registry, 'app', shared.digest, shared.size);
           await store.putManifest(image(registry, 'app', { blobs: [shared.digest], tags: ['latest'] }));
-          await store.createUpload({ id: `${registry}-upload`, registry, repository: 'app' });
         }
         const child = await pushImage('fabrikam', 'multi', 'child');
         await store.putManifest(index('fabrikam', 'multi', [child.digest], ['latest']));
@@ -582,10 +531,8 @@ export function metaStoreContract(name: string, make: () => Promise<MetaStoreFix
         assert.equal(await store.getRegistry('fabrikam'), undefined);
         assert.deepEqual(await store.listRepositories('fabrikam', {}), []);
         assert.equal(await store.getManifestByTag('fabrikam', 'app', 'latest'), undefined);
-        assert.equal(await store.getUploadById('fabrikam-upload'), undefined);
         assert.ok(await store.getManifestByTag('contoso', 'app', 'latest'));
         assert.deepEqual(await store.getRepositoryBlob('contoso', 'app', shared.digest), { size: shared.size });
-        assert.ok(await store.getUploadById('contoso-upload'));
 
         // A registry created again under the same name starts empty.
         await store.createRegistry('fabrikam');
@@ -768,13 +715,11 @@ export function metaStoreContract(name: string, make: () => Promise<MetaStoreFix
     describe('persistence', () => {
       it('keeps its data when closed and opened again', async () => {
         const one = await pushImage('contoso', 'app', 'one', ['latest']);
-        await store.createUpload({ id: 'kept', registry: 'contoso', repository: 'app' });
         store = await fixture.reopen();
         store = await fixture.reopen();
         assert.deepEqual((await store.listRegistries()).map((r) => r.name), ['contoso', 'fabrikam']);
         const stored = await store.getManifestByTag('contoso', 'app', 'latest');
         assert.ok(stored?.content.equals(one.content));
-        assert.ok(await store.getUploadById('kept'));
         await pushImage('contoso', 'app', 'two', ['latest']);
         assert.deepEqual(await store.listRepositories('contoso', {}), ['app']);
       });

@@ -23,6 +23,9 @@ describe('discovery: tags/list, _catalog, referrers', () => {
     const end = await server.request('/v2/paged/tags/list?n=3&last=b');
     assert.deepEqual(((await end.json()) as { tags: string[] }).tags, ['z']);
     assert.equal(end.headers.get('link'), null);
+    const exact = await server.request('/v2/paged/tags/list?n=7');
+    assert.equal(((await exact.json()) as { tags: string[] }).tags.length, 7);
+    assert.equal(exact.headers.get('link'), null, 'a full last page has no next link');
     const none = await server.request('/v2/paged/tags/list?n=0');
     assert.deepEqual(((await none.json()) as { tags: string[] }).tags, []);
     await assertError(await server.request('/v2/paged/tags/list?n=-1'), 400, 'PAGINATION_NUMBER_INVALID');

@@ -14,7 +14,7 @@ describe('uploads: /v2/<name>/blobs/uploads/', () => {
   async function open(repo: string): Promise<string> {
     const response = await server.request(`/v2/${repo}/blobs/uploads/`, { method: 'POST' });
     assert.equal(response.status, 202);
-    assert.match(response.headers.get('docker-upload-uuid') ?? '', /^[0-9a-f-]{36}$/);
+    assert.match(response.headers.get('docker-upload-uuid') ?? '', /^[0-9a-f-]{36}-[A-Za-z0-9_-]{22}$/);
     assert.equal(response.headers.get('range'), '0-0');
     return response.headers.get('location') ?? '';
   }
@@ -109,6 +109,7 @@ describe('uploads: /v2/<name>/blobs/uploads/', () => {
 
   it('unknown or malformed session ids are BLOB_UPLOAD_UNKNOWN; sessions are bound to their repository', async () => {
     await assertError(await server.request('/v2/x/blobs/uploads/00000000-0000-0000-0000-000000000000'), 404, 'BLOB_UPLOAD_UNKNOWN');
+    await assertError(await server.request(`/v2/x/blobs/uploads/00000000-0000-0000-0000-000000000000-${'A'.repeat(22)}`), 404, 'BLOB_UPLOAD_UNKNOWN');
     await assertError(await server.request('/v2/x/blobs/uploads/..%2F..%2Fetc'), 404, 'BLOB_UPLOAD_UNKNOWN');
     const location = await open('owner');
     await assertError(await server.request(location.replace('/owner/', '/thief/')), 404, 'BLOB_UPLOAD_UNKNOWN');

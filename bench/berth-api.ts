@@ -1,0 +1,192 @@
+/**
+ * Berth's own interfaces beyond the Distribution API, for workloads only Berth can run: the
+ * management API (`/mgmt/v1/`, as the installation owner) to create principals and change
+ * registry settings, and the token server (`/oauth2/`) as docker and `berth login` call it.
+ */
+import { basicAuthorization } from './auth.ts';
+import { expectStatus, header, HttpClient, type HttpResponse } from './http.ts';
+import type { Credentials } from './options.ts';
+
+/** Whether `url` serves Berth's management API (its OpenAPI document needs no credentials). */
+export async function servesBerthApi(url: string): Promise<boolean> {
+  const http = new HttpClient(url, 1);
+  try {
+    const res = await http.request('GET', '/mgmt/v1/openapi.json', { read: 'buffer', idleTimeoutMs: 10_000 });
+    return res.status === 200;
+  } catch {
+    return false;
+  } finally {
+    http.close();
+  }
+}
+
+export class ManagementApi {
+  private readonly http: HttpClient;
+  private readonly authorization: string;
+
+  constructor(url: string, owner: Credentials) {
+    this.http = new HttpClient(url, 4);
+    this.authorization = basicAuthorization(owner);
+  }
+
+  createUser(username: string, password: string): Promise<unknown> {
+    return this.call('POST', '/users', { username, password }, [201]);
+  }
+
+  deleteUser(username: string): Promise<unknown> {
+    return this.call('DELETE', `/users/${encodeURIComponent(username)}`, undefined, [204]);
+  }
+
+  assignRole(assignee: string, role: string, scope: string): Promise<unknown> {
+    return this.call('POST', '/role-assignments', { assignee, role, scope }, [201]);
+  }
+
+  createScopeMap(registry: string, name: string, actions: string[]): Promise<unknown> {
+    return this.call('POST', `/registries/${registry}/scope-maps`, { name, actions }, [201]);
+  }
+
+  deleteScopeMap(registry: string, name: string): Promise<unknown> {
+    return this.call('DELETE', `/registries/${registry}/scope-maps/${name}`, undefined, [204]);
+  }
+
+  /** Creates a token bound to `scopeMapName`; returns its first generated password. */
+  async createToken(registry: string, name: string, scopeMapName: string): Promise<string> {
+    const token = (await this.call('POST', `/registries/${registry}/tokens`, { name, scopeMapName }, [201])) as {
+      credentials?: { passwords?: { name: string; value?: string }[] };
+    };
+    const password = token.credentials?.passwords?.find((p) => p.value)?.value;
+    if (!password) throw new Error(`token ${name}: no password in the answer`);
+    return password;
+  }
+
+  deleteToken(registry: string, name: string): Promise<unknown> {
+    return this.call('DELETE', `/registries/${registry}/tokens/${name}`, undefined, [204]);
+  }
+
+  /** Turns anonymous pull on or off; returns the previous setting. */
+  async setAnonymousPull(registry: string, enabled: boolean): Promise<boolean> {
+    const before = (await this.call('GET', `/registries/${registry}`, undefined, [200])) as { anonymousPullEnabled: boolean };
+    await this.call('PATCH', `/registries/${registry}`, { anonymousPullEnabled: enabled }, [200]);
+    return before.anonymousPullEnabled;
+  }
+
+  close(): void {
+    this.http.close();
+  }
+
+  private async call(method: string, path: string, body: unknown, expected: number[]): Promise<unknown> {
+    const headers: Record<string, string> = { Authorization: this.authorization };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const res = await this.http.request(method, `/mgmt/v1${path}`, {
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      read: 'buffer',
+    });
+    expectStatus(res, expected, `${method} /mgmt/v1${path}`);
+    return res.body.length > 0 ? JSON.parse(res.body.toString('utf8')) : undefined;
+  }
+}
+
+export interface IssuedToken {
+  token: string;
+  expiresIn: number;
+  /** The JWT's payload, read without verification. */
+  claims: Record<string, unknown>;
+}
+
+/** The token server a repository's `401` challenge names, with the `service` to ask it for. */
+export class TokenServer {
+  private constructor(
+    private readonly http: HttpClient,
+    readonly realm: URL,
+    readonly service: string,
+  ) {}
+
+  /** Follows the challenge of an anonymous `GET` of `path` (which must be refused). */
+  static async discover(url: string, path: string): Promise<TokenServer> {
+    const http = new HttpClient(url, 8);
+    try {
+      const res = await http.request('GET', path, { read: 'buffer' });
+      expectStatus(res, [401], `anonymous GET ${path}`);
+      const challenge = header(res, 'www-authenticate') ?? '';
+      const realm = /realm="([^"]+)"/.exec(challenge)?.[1];
+      const service = /service="([^"]+)"/.exec(challenge)?.[1];
+      if (!/^bearer /i.test(challenge) || !realm || !service) throw new Error(`GET ${path}: not a Bearer challenge with realm and service: "${challenge}"`);
+      return new TokenServer(http, new URL(realm), service);
+    } catch (error) {
+      http.close();
+      throw error;
+    }
+  }
+
+  /** `GET <realm>?service=&scope=` as docker asks before a pull. */
+  tokenUrl(scope: string): string {
+    const url = new URL(this.realm);
+    url.searchParams.set('service', this.service);
+    url.searchParams.set('scope', scope);
+    return url.toString();
+  }
+
+  /** What `docker login` asks: no scope, a refresh token wanted (`offline_token=true`). */
+  loginUrl(username: string): string {
+    const url = new URL(this.realm);
+    url.searchParams.set('account', username);
+    url.searchParams.set('client_id', 'docker');
+    url.searchParams.set('offline_token', 'true');
+    url.searchParams.set('service', this.service);
+    return url.toString();
+  }
+
+  /** The form of a `grant_type=refresh_token` POST, as docker sends it with a stored refresh token. */
+  refreshForm(refreshToken: string, scope: string): string {
+    return new URLSearchParams({ grant_type: 'refresh_token', service: this.service, client_id: 'docker', scope, refresh_token: refreshToken }).toString();
+  }
+
+  async basicToken(credentials: Credentials, scope: string): Promise<IssuedToken> {
+    const res = await this.http.request('GET', this.tokenUrl(scope), { headers: { Authorization: basicAuthorization(credentials) }, read: 'buffer' });
+    return issued(res, `token for ${credentials.username}`);
+  }
+
+  async refreshGrant(refreshToken: string, scope: string): Promise<IssuedToken> {
+    const res = await this.http.request('POST', this.realm, {
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: this.refreshForm(refreshToken, scope),
+      read: 'buffer',
+    });
+    return issued(res, 'refresh_token grant');
+  }
+
+  /** A registry refresh token for a user's password, as `berth login` gets it. */
+  async exchange(credentials: Credentials): Promise<string> {
+    const form = new URLSearchParams({ grant_type: 'password', service: this.service, username: credentials.username, password: credentials.password });
+    const res = await this.http.request('POST', new URL('/oauth2/exchange', this.realm), {
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: form.toString(),
+      read: 'buffer',
+    });
+    expectStatus(res, [200], `exchange for ${credentials.username}`);
+    const body = JSON.parse(res.body.toString('utf8')) as { refresh_token?: string };
+    if (!body.refresh_token) throw new Error(`exchange for ${credentials.username}: no refresh_token in the answer`);
+    return body.refresh_token;
+  }
+
+  /** One `docker login`-shaped token request; returns its status. */
+  async login(http: HttpClient, credentials: Credentials): Promise<number> {
+    const res = await http.request('GET', this.loginUrl(credentials.username), { headers: { Authorization: basicAuthorization(credentials) } });
+    return res.status;
+  }
+
+  close(): void {
+    this.http.close();
+  }
+}
+
+function issued(res: HttpResponse, what: string): IssuedToken {
+  expectStatus(res, [200], what);
+  const body = JSON.parse(res.body.toString('utf8')) as { token?: string; access_token?: string; expires_in?: number };
+  const token = body.access_token ?? body.token;
+  if (!token) throw new Error(`${what}: no token in the answer`);
+  const payload = token.split('.')[1];
+  const claims = payload ? (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>) : {};
+  return { token, expiresIn: body.expires_in ?? 60, claims };
+}
