@@ -31,7 +31,7 @@ const sizeFlags: { flag: string; field: keyof WorkloadSizes; parse: (text: strin
   { flag: '--parallel-blob <size>', field: 'parallelBlobBytes', parse: parseSize, help: 'blob each concurrent client pulls (64MiB)' },
   { flag: '--parallel-rounds <n>', field: 'parallelRounds', parse: parsePositiveInt, help: 'pulls per concurrent client (2)' },
   { flag: '--manifest-seconds <s>', field: 'manifestSeconds', parse: parsePositiveNumber, help: 'measured seconds per manifest method (10)' },
-  { flag: '--manifest-warmup <s>', field: 'manifestWarmupSeconds', parse: parsePositiveNumber, help: 'unmeasured warm-up seconds (1)' },
+  { flag: '--manifest-warmup <s>', field: 'manifestWarmupSeconds', parse: parsePositiveNumber, help: 'unmeasured warm-up seconds before each manifest and auth load run (1)' },
   { flag: '--manifest-connections <n>', field: 'manifestConnections', parse: parsePositiveInt, help: 'keep-alive connections (64)' },
   { flag: '--small-images <n>', field: 'smallImages', parse: parsePositiveInt, help: 'small images per push mode (1000)' },
   { flag: '--small-pushers <n>', field: 'smallPushers', parse: parsePositiveInt, help: 'concurrent pushers (8)' },

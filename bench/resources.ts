@@ -120,6 +120,15 @@ export function machineBusySeconds(): number | undefined {
   return busy / clockTicksPerSecond;
 }
 
+/**
+ * CPU seconds of this process's children that have exited and been waited for (cutime + cstime
+ * of /proc/self/stat): around a load run, what its wrk or Node load processes used.
+ */
+export function reapedChildrenCpuSeconds(): number | undefined {
+  const fields = readStatFields(process.pid);
+  return fields ? (fields[13]! + fields[14]!) / clockTicksPerSecond : undefined;
+}
+
 function toMiB(kib: number): number {
   return round(kib / 1024);
 }

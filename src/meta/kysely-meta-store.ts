@@ -123,6 +123,77 @@ const manifestColumns = [
 /** The queries on the registry's hot paths, compiled once per store. */
 function prepareQueries(db: Db) {
   return {
+    insertBlob: new PreparedQuery((p: { digest: string; size: number; now: string }) =>
+      db
+        .insertInto('blobs')
+        .values({ digest: p.digest, size: p.size, created_at: p.now })
+        .onConflict((oc) => oc.column('digest').doNothing()),
+    ),
+
+    linkBlob: new PreparedQuery((p: { repositoryId: number; digest: string; now: string }) =>
+      db
+        .insertInto('repository_blobs')
+        .values({ repository_id: p.repositoryId, digest: p.digest, created_at: p.now })
+        .onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing()),
+    ),
+
+    insertManifest: new PreparedQuery(
+      (p: {
+        repositoryId: number;
+        digest: string;
+        mediaType: string;
+        artifactType: string | null;
+        subject: string | null;
+        size: number;
+        content: Buffer;
+        annotations: string | null;
+        now: string;
+        configMediaType: string | null;
+        architecture: string | null;
+        os: string | null;
+        imageSize: number | null;
+      }) =>
+        db
+          .insertInto('manifests')
+          .values({
+            repository_id: p.repositoryId,
+            digest: p.digest,
+            media_type: p.mediaType,
+            artifact_type: p.artifactType,
+            subject: p.subject,
+            size: p.size,
+            content: p.content,
+            annotations: p.annotations,
+            created_at: p.now,
+            config_media_type: p.configMediaType,
+            architecture: p.architecture,
+            os: p.os,
+            image_size: p.imageSize,
+            updated_at: p.now,
+          })
+          .onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing())
+          .returning('digest'),
+    ),
+
+    insertReference: new PreparedQuery((p: { repositoryId: number; parent: string; kind: 'blob' | 'manifest'; child: string }) =>
+      db.insertInto('manifest_references').values({ repository_id: p.repositoryId, parent_digest: p.parent, kind: p.kind, child_digest: p.child }),
+    ),
+
+    manifestDigest: new PreparedQuery((p: { repositoryId: number; digest: string }) =>
+      db.selectFrom('manifests').select('digest').where('repository_id', '=', p.repositoryId).where('digest', '=', p.digest),
+    ),
+
+    blobLinkDigest: new PreparedQuery((p: { repositoryId: number; digest: string }) =>
+      db.selectFrom('repository_blobs').select('digest').where('repository_id', '=', p.repositoryId).where('digest', '=', p.digest),
+    ),
+
+    upsertTag: new PreparedQuery((p: { repositoryId: number; name: string; digest: string; now: string }) =>
+      db
+        .insertInto('tags')
+        .values({ repository_id: p.repositoryId, name: p.name, digest: p.digest, updated_at: p.now, created_at: p.now })
+        .onConflict((oc) => oc.columns(['repository_id', 'name']).doUpdateSet({ digest: p.digest, updated_at: p.now })),
+    ),
+
     registry: new PreparedQuery((p: { name: string }) =>
       db.selectFrom('registries').select(registryColumns).where('name', '=', p.name),
     ),
@@ -290,16 +361,8 @@ export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
     const now = timestamp();
     await this.#transaction(async (trx) => {
       const repositoryId = await this.#ensureRepository(trx, registry, repository, now);
-      await trx
-        .insertInto('blobs')
-        .values({ digest, size, created_at: now })
-        .onConflict((oc) => oc.column('digest').doNothing())
-        .execute();
-      await trx
-        .insertInto('repository_blobs')
-        .values({ repository_id: repositoryId, digest, created_at: now })
-        .onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing())
-        .execute();
+      await this.#queries.insertBlob.execute(trx, { digest, size, now });
+      await this.#queries.linkBlob.execute(trx, { repositoryId, digest, now });
     });
   }
 
@@ -328,41 +391,30 @@ export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
         throw new MissingReferencesError(missingBlobs, missingManifests);
       }
 
-      const inserted = await trx
-        .insertInto('manifests')
-        .values({
-          repository_id: repositoryId,
-          digest: manifest.digest,
-          media_type: manifest.mediaType,
-          artifact_type: manifest.artifactType,
-          subject: manifest.subject,
-          size: manifest.content.length,
-          content: manifest.content,
-          annotations: manifest.annotations === null ? null : JSON.stringify(manifest.annotations),
-          created_at: now,
-          config_media_type: manifest.configMediaType ?? null,
-          architecture: manifest.architecture ?? null,
-          os: manifest.os ?? null,
-          image_size: manifest.imageSize ?? null,
-          updated_at: now,
-        })
-        .onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing())
-        .returning('digest')
-        .executeTakeFirst();
+      const { rows: inserted } = await this.#queries.insertManifest.execute(trx, {
+        repositoryId,
+        digest: manifest.digest,
+        mediaType: manifest.mediaType,
+        artifactType: manifest.artifactType,
+        subject: manifest.subject,
+        size: manifest.content.length,
+        content: manifest.content,
+        annotations: manifest.annotations === null ? null : JSON.stringify(manifest.annotations),
+        now,
+        configMediaType: manifest.configMediaType ?? null,
+        architecture: manifest.architecture ?? null,
+        os: manifest.os ?? null,
+        imageSize: manifest.imageSize ?? null,
+      });
 
       // An existing manifest already has its references: they were written with it.
-      if (inserted) {
+      if (inserted.length > 0) {
         const references = [
           ...blobs.map((child) => ({ kind: 'blob' as const, child })),
           ...children.map((child) => ({ kind: 'manifest' as const, child })),
-        ].map(({ kind, child }) => ({
-          repository_id: repositoryId,
-          parent_digest: manifest.digest,
-          kind,
-          child_digest: child,
-        }));
-        for (const batch of batches(references)) {
-          await trx.insertInto('manifest_references').values(batch).execute();
+        ];
+        for (const { kind, child } of references) {
+          await this.#queries.insertReference.execute(trx, { repositoryId, parent: manifest.digest, kind, child });
         }
       } else {
         await trx
@@ -373,12 +425,8 @@ export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
           .execute();
       }
 
-      for (const tag of tags) {
-        await trx
-          .insertInto('tags')
-          .values({ repository_id: repositoryId, name: tag, digest: manifest.digest, updated_at: now, created_at: now })
-          .onConflict((oc) => oc.columns(['repository_id', 'name']).doUpdateSet({ digest: manifest.digest, updated_at: now }))
-          .execute();
+      for (const name of tags) {
+        await this.#queries.upsertTag.execute(trx, { repositoryId, name, digest: manifest.digest, now });
       }
     });
   }
@@ -538,6 +586,15 @@ export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
     repositoryId: number,
     digests: string[],
   ): Promise<string[]> {
+    if (!this.#postgres) {
+      // SQLite answers a prepared point lookup faster than Kysely builds one IN query.
+      const lookup = table === 'manifests' ? this.#queries.manifestDigest : this.#queries.blobLinkDigest;
+      const missing: string[] = [];
+      for (const digest of digests) {
+        if ((await lookup.execute(trx, { repositoryId, digest })).rows.length === 0) missing.push(digest);
+      }
+      return missing;
+    }
     const found = new Set<string>();
     for (const batch of batches(digests)) {
       const rows = await trx
