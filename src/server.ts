@@ -71,7 +71,7 @@ export async function buildBerth(config: Config, options: BuildOptions = {}): Pr
 
   const sessionKey = deriveKey(await loadInstallationSecret(secretKeyFile), 'upload sessions');
   const uploads = new UploadService(meta, store, { ttlMs: config.uploads.ttlMinutes * 60_000, sessionKey });
-  const services = { blobs: new BlobService(meta, store), uploads, manifests: new ManifestService(meta) };
+  const services = { blobs: new BlobService(meta, store), uploads, manifests: new ManifestService(meta, store) };
 
   const { host, port } = listenAddress(config);
   const app = Fastify({

@@ -51,6 +51,10 @@ export interface ParsedManifest {
   /** Indexes: their entries. */
   manifests: Descriptor[];
   annotations: Record<string, string> | null;
+  /** Image manifests: the config descriptor; indexes: null. */
+  config: Descriptor | null;
+  /** What the manifest refers to, in bytes: config and every layer, or every index entry. */
+  contentSize: number;
 }
 
 type JsonObject = Record<string, unknown>;
@@ -195,14 +199,17 @@ export function parseManifest(body: Buffer, contentType: string | undefined): Pa
 
   if (isIndexMediaType(mediaType)) {
     if (document.manifests === undefined) throw invalid('manifests is required in an index');
+    const manifests = readDescriptorArray(document.manifests, 'manifests');
     return {
       mediaType,
       kind: 'index',
       artifactType: declaredArtifactType,
       subject,
       blobs: [],
-      manifests: readDescriptorArray(document.manifests, 'manifests'),
+      manifests,
       annotations,
+      config: null,
+      contentSize: sizeOf(manifests),
     };
   }
 
@@ -218,7 +225,13 @@ export function parseManifest(body: Buffer, contentType: string | undefined): Pa
     blobs: [config, ...layers.filter((layer) => !isNonDistributableLayer(layer.mediaType))],
     manifests: [],
     annotations,
+    config,
+    contentSize: sizeOf([config, ...layers]),
   };
+}
+
+function sizeOf(descriptors: Descriptor[]): number {
+  return descriptors.reduce((total, descriptor) => total + descriptor.size, 0);
 }
 
 /** The q value of one Accept entry's parameters; a missing or malformed one counts as 1. */

@@ -6,7 +6,9 @@ import { digestOf, parseDigest } from '../oci/digest.ts';
 import { RegistryError } from '../oci/errors.ts';
 import { acceptsMediaType, parseManifest, selectPlatform, MAX_MANIFEST_BYTES } from '../oci/manifest.ts';
 import { assertTag, type ManifestReference } from '../oci/names.ts';
+import { DOCKER_CONTAINER_CONFIG, OCI_IMAGE_CONFIG } from '../oci/media-types.ts';
 import { MissingReferencesError, type ManifestRecord, type MetaStore, type Page, type ReferrerRecord } from '../meta/meta-store.ts';
+import type { BlobStore } from '../store/blob-store.ts';
 
 export interface StoredManifest {
   digest: string;
@@ -20,8 +22,14 @@ const hostPlatform = {
   architecture: process.arch === 'x64' ? 'amd64' : process.arch,
 };
 
+/** Image configs larger than this are not read for their platform (real ones are a few KiB). */
+const MAX_CONFIG_BYTES = 1024 * 1024;
+
 export class ManifestService {
-  constructor(private readonly meta: MetaStore) {}
+  constructor(
+    private readonly meta: MetaStore,
+    private readonly store: BlobStore,
+  ) {}
 
   async put(
     registry: string,
@@ -47,6 +55,7 @@ export class ManifestService {
     }
     for (const tag of extraTags) assertTag(tag);
     const tags = reference.kind === 'tag' ? [reference.tag, ...extraTags] : extraTags;
+    const platform = parsed.config ? await this.platformOf(parsed.config) : undefined;
     try {
       await this.meta.putManifest({
         registry,
@@ -60,6 +69,10 @@ export class ManifestService {
         blobs: parsed.blobs.map((blob) => blob.digest),
         manifests: parsed.manifests.map((child) => child.digest),
         tags,
+        configMediaType: parsed.config?.mediaType ?? null,
+        architecture: platform?.architecture ?? null,
+        os: platform?.os ?? null,
+        imageSize: body.length + parsed.contentSize,
       });
     } catch (error) {
       if (error instanceof MissingReferencesError) {
@@ -70,6 +83,23 @@ export class ManifestService {
       throw error;
     }
     return { digest, mediaType: parsed.mediaType, subject: parsed.subject?.digest ?? null };
+  }
+
+  /** The platform an image config declares, for listings; undefined for artifacts or unreadable configs. */
+  private async platformOf(config: { mediaType: string; digest: string; size: number }): Promise<{ architecture: string | null; os: string | null } | undefined> {
+    if (config.mediaType !== OCI_IMAGE_CONFIG && config.mediaType !== DOCKER_CONTAINER_CONFIG) return undefined;
+    if (config.size > MAX_CONFIG_BYTES || !(await this.store.stat(config.digest))) return undefined;
+    const chunks: Buffer[] = [];
+    for await (const chunk of await this.store.read(config.digest)) chunks.push(chunk as Buffer);
+    try {
+      const document = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { architecture?: unknown; os?: unknown };
+      return {
+        architecture: typeof document.architecture === 'string' ? document.architecture : null,
+        os: typeof document.os === 'string' ? document.os : null,
+      };
+    } catch {
+      return undefined;
+    }
   }
 
   /**

@@ -121,8 +121,10 @@ describe('/acr/v1/: ACR data-plane listings', () => {
     ]);
     assert.deepEqual(entry.tags, ['latest', 'v2']);
     assert.equal(entry.mediaType, OCI_MANIFEST);
-    assert.ok(entry.imageSize >= second.manifest.length);
-    assert.ok(entry.architecture === null || entry.architecture === 'amd64');
+    assert.equal(entry.imageSize, second.manifest.length + second.config.size + second.layers.reduce((sum, layer) => sum + layer.size, 0));
+    assert.equal(entry.architecture, 'amd64', 'read from the image config at push time');
+    assert.equal(entry.os, 'linux');
+    assert.equal(entry.configMediaType, 'application/vnd.oci.image.config.v1+json');
     assert.deepEqual(entry.changeableAttributes, open);
     const withoutTags = body.manifests.filter((manifest) => manifest.tags.length === 0).map((manifest) => manifest.digest);
     assert.deepEqual(withoutTags, [untagged.digest], 'what --query "[?tags[0]==null].digest" selects');

@@ -88,6 +88,8 @@ describe('parseManifest: image manifests', () => {
       blobs: [imageConfig, layer1, layer2],
       manifests: [],
       annotations: null,
+      config: imageConfig,
+      contentSize: imageConfig.size + layer1.size + layer2.size,
     });
   });
 
@@ -165,6 +167,8 @@ describe('parseManifest: indexes', () => {
       blobs: [],
       manifests: [amd64Child, arm64Child, attestation],
       annotations: { a: 'b' },
+      config: null,
+      contentSize: amd64Child.size + arm64Child.size + attestation.size,
     });
   });
 
