@@ -26,7 +26,6 @@ import { tokenApi } from './oauth/token-api.ts';
 import { acrApi } from './api/acr/plugin.ts';
 import { managementApi } from './api/plugin.ts';
 import { registerOpenApi, type RouteRecord } from './api/openapi.ts';
-import { enableTls } from './tls/server-tls.ts';
 
 export interface Berth {
   app: FastifyInstance;
@@ -58,7 +57,8 @@ export async function buildBerth(config: Config, options: BuildOptions = {}): Pr
   const directory = new RegistryDirectory(meta, { domain: config.domain, defaultRegistry: config.defaultRegistry });
   await directory.initialise();
 
-  const tls = await enableTls(config, directory, logger);
+  // TLS (and its X.509 library) is loaded only when configured.
+  const tls = config.tls.selfSigned || config.tls.cert ? await (await import('./tls/server-tls.ts')).enableTls(config, directory, logger) : undefined;
   const secretKeyFile = path.join(config.data, 'secret.key');
   const auth = await createAuth({
     meta,

@@ -8,7 +8,6 @@ import type { Kysely } from 'kysely';
 import { KyselyMetaStore } from './kysely-meta-store.ts';
 import type { MetaStore } from './meta-store.ts';
 import { migrateToLatest, type SqlDialect } from './migrations.ts';
-import { openPostgres } from './postgres.ts';
 import type { Database } from './schema.ts';
 import { openSqlite } from './sqlite.ts';
 
@@ -33,7 +32,9 @@ export function parseMetaStoreUrl(url: string): MetaStoreLocation {
 export async function openMetaStore(options: MetaStoreOptions): Promise<MetaStore> {
   const location = parseMetaStoreUrl(options.url);
   const dialect: SqlDialect = location.dialect;
-  const db: Kysely<Database> = location.dialect === 'postgres' ? openPostgres(location.url) : openSqlite(location.path);
+  // The PostgreSQL driver is loaded only when used: the embedded default does not pay its memory.
+  const db: Kysely<Database> =
+    location.dialect === 'postgres' ? (await import('./postgres.ts')).openPostgres(location.url) : openSqlite(location.path);
   try {
     await migrateToLatest(db, dialect);
   } catch (error) {
