@@ -86,7 +86,8 @@ export async function buildBerth(config: Config, options: BuildOptions = {}): Pr
     // Unknown fields in a request body are refused (400), never silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
   });
-  const loginServer = (registry: string) => `${directory.loginServer(registry)}${portSuffix(app)}`;
+  const suffix = listeningPortSuffix(app);
+  const loginServer = (registry: string) => `${directory.loginServer(registry)}${suffix()}`;
   const callers = new CallerResolver(auth.authenticator);
   const gate = new DataPlaneGate(callers, auth.authorizer, loginServer);
   const routes = await registerOpenApi(app, version);
@@ -100,7 +101,7 @@ export async function buildBerth(config: Config, options: BuildOptions = {}): Pr
     authorizer: auth.authorizer,
     tokens: auth.tokens,
     callers,
-    portSuffix: () => portSuffix(app),
+    portSuffix: suffix,
     refreshTokenSeconds: config.auth.refreshTokenSeconds,
   });
 
@@ -163,11 +164,19 @@ async function bootstrapOwner(identity: IdentityService, options: BuildOptions):
   announce(`Installation owner created: username "${username}", password "${generatedPassword}" (shown once)`);
 }
 
-/** The `:port` of login servers: the port actually listened on, omitted when it is the scheme's default. */
-function portSuffix(app: FastifyInstance): string {
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  return port === 80 || port === 443 || port === 0 ? '' : `:${port}`;
+/**
+ * The `:port` of login servers: the port actually listened on, omitted when it is the scheme's
+ * default. Remembered once the server listens, since every data-plane request names it.
+ */
+function listeningPortSuffix(app: FastifyInstance): () => string {
+  let known: string | undefined;
+  return () => {
+    if (known !== undefined) return known;
+    const address = app.server.address();
+    if (typeof address !== 'object' || !address) return '';
+    known = address.port === 80 || address.port === 443 ? '' : `:${address.port}`;
+    return known;
+  };
 }
 
 function redact(url: string): string {
