@@ -70,6 +70,11 @@ export class ManagementApi {
     return before.anonymousPullEnabled;
   }
 
+  /** `POST /mgmt/v1/gc/runs`: a garbage collection now (or, with `dryRun`, what it would reclaim). */
+  async runGc(dryRun: boolean): Promise<GcRunReport> {
+    return (await this.call('POST', '/gc/runs', { dryRun }, [200])) as GcRunReport;
+  }
+
   close(): void {
     this.http.close();
   }
@@ -85,6 +90,13 @@ export class ManagementApi {
     expectStatus(res, expected, `${method} /mgmt/v1${path}`);
     return res.body.length > 0 ? JSON.parse(res.body.toString('utf8')) : undefined;
   }
+}
+
+export interface GcRunReport {
+  gracePeriodSeconds: number;
+  unlinkedBlobs: unknown[];
+  deletedBlobs: { digest: string; size: number }[];
+  reclaimedBytes: number;
 }
 
 export interface IssuedToken {

@@ -44,6 +44,10 @@ const sizeFlags: { flag: string; field: keyof WorkloadSizes; parse: (text: strin
   { flag: '--token-connections <n>', field: 'tokenConnections', parse: parsePositiveInt, help: 'keep-alive connections on /oauth2/token (16)' },
   { flag: '--first-logins <n>', field: 'firstLogins', parse: parsePositiveInt, help: 'users logging in once with a password, per measurement (32)' },
   { flag: '--first-login-concurrency <n>', field: 'firstLoginConcurrency', parse: parsePositiveInt, help: 'of those, logging in at once (8)' },
+  { flag: '--import-layers <n>', field: 'importLayers', parse: parsePositiveInt, help: 'layers of the image the import workload copies (100)' },
+  { flag: '--import-layer <size>', field: 'importLayerBytes', parse: parseSize, help: 'size of each of those layers (2MiB)' },
+  { flag: '--gc-manifests <n>', field: 'gcManifests', parse: parsePositiveInt, help: 'images (2 blobs each, half deleted) the gc workload collects over (10000)' },
+  { flag: '--gc-pushers <n>', field: 'gcPushers', parse: parsePositiveInt, help: 'pushers pushing while the collection runs (4)' },
 ];
 
 function parseIntList(text: string): number[] {

@@ -38,6 +38,13 @@ export interface WorkloadSizes {
   firstLogins: number;
   /** Of those, how many log in at the same time in the concurrent measurement. */
   firstLoginConcurrency: number;
+  /** Layers of the image the `import` workload copies, and the size of each. */
+  importLayers: number;
+  importLayerBytes: number;
+  /** Images (two blobs each, every other one deleted) the `gc` workload collects over. */
+  gcManifests: number;
+  /** Pushers pushing new images while the collection runs. */
+  gcPushers: number;
 }
 
 export interface BenchOptions {
@@ -89,6 +96,10 @@ export const fullSizes: WorkloadSizes = {
   tokenConnections: 16,
   firstLogins: 32,
   firstLoginConcurrency: 8,
+  importLayers: 100,
+  importLayerBytes: 2 * MiB,
+  gcManifests: 10_000,
+  gcPushers: 4,
 };
 
 /** About 20x less work than `fullSizes`, keeping concurrency levels and request counts per page. */
@@ -112,6 +123,10 @@ export const quickSizes: WorkloadSizes = {
   tokenConnections: 16,
   firstLogins: 8,
   firstLoginConcurrency: 8,
+  importLayers: 100,
+  importLayerBytes: 128 * KiB,
+  gcManifests: 500,
+  gcPushers: 4,
 };
 
 const sizeUnits: Record<string, number> = { '': 1, b: 1, k: KiB, kib: KiB, m: MiB, mib: MiB, g: GiB, gib: GiB };

@@ -64,7 +64,8 @@ export async function startTarget(spec: TargetSpec, env: TargetEnvironment): Pro
       const owner = spec.credentials ?? { username: 'bench-owner', password: randomBytes(24).toString('base64url') };
       return startProcess(spec.name, spec.kind, env, owner, async (dir, port) => ({
         ...shellPlan(spec.command, port, dir, env),
-        env: { BERTH_OWNER_USERNAME: owner.username, BERTH_OWNER_PASSWORD: owner.password },
+        // A short grace period, so the gc workload need not wait an hour for its garbage.
+        env: { BERTH_OWNER_USERNAME: owner.username, BERTH_OWNER_PASSWORD: owner.password, BERTH_GC_GRACE_PERIOD_SECONDS: '10' },
         version: berthVersion(env.projectRoot),
       }));
     }

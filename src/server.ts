@@ -16,8 +16,19 @@ import { BlobService } from './services/blobs.ts';
 import { ManifestService } from './services/manifests.ts';
 import { RegistryDirectory } from './services/registry-directory.ts';
 import { UploadService } from './services/uploads.ts';
+import { GarbageCollector } from './services/gc.ts';
+import { scheduleCollections } from './services/gc-schedule.ts';
+import { StorageQuota } from './services/quota.ts';
+import { UsageService } from './services/usage.ts';
 import { ListingService } from './services/listings.ts';
+import { ImportService } from './import/import-service.ts';
+import { installationRegistryResolver } from './import/installation-hosts.ts';
+import { importPipeline } from './import/outbound.ts';
 import { registryPlugin } from './registry/plugin.ts';
+import { startEventDelivery } from './events/index.ts';
+import { HeaderSeal } from './events/header-seal.ts';
+import { WebhookClient } from './events/webhook-client.ts';
+import { WebhookService } from './services/webhooks.ts';
 import { createAuth } from './auth/index.ts';
 import { deriveKey, loadInstallationSecret } from './auth/secrets.ts';
 import { CallerResolver } from './oauth/callers.ts';
@@ -70,8 +81,19 @@ export async function buildBerth(config: Config, options: BuildOptions = {}): Pr
   await bootstrapOwner(auth.identity, options);
 
   const sessionKey = deriveKey(await loadInstallationSecret(secretKeyFile), 'upload sessions');
-  const uploads = new UploadService(meta, store, { ttlMs: config.uploads.ttlMinutes * 60_000, sessionKey });
-  const services = { blobs: new BlobService(meta, store), uploads, manifests: new ManifestService(meta, store) };
+  const quota = new StorageQuota(meta);
+  const uploads = new UploadService(meta, store, { ttlMs: config.uploads.ttlMinutes * 60_000, sessionKey, quota });
+  const services = {
+    // Half the grace period; never less than a second, so a tiny grace does not turn reads into writes.
+    blobs: new BlobService(meta, store, { linkRefreshMs: Math.max(1000, config.gc.gracePeriodSeconds * 500) }),
+    uploads,
+    manifests: new ManifestService(meta, store, quota),
+  };
+  const gc = new GarbageCollector(meta, store, uploads, { gracePeriodMs: config.gc.gracePeriodSeconds * 1000 });
+  const webhookClient = new WebhookClient(new HeaderSeal(deriveKey(await loadInstallationSecret(secretKeyFile), 'webhook headers')), {
+    timeoutMs: config.events.webhooks.timeoutSeconds * 1000,
+    userAgent: `berth/${version}`,
+  });
 
   const { host, port } = listenAddress(config);
   const app = Fastify({
@@ -89,6 +111,17 @@ export async function buildBerth(config: Config, options: BuildOptions = {}): Pr
   const suffix = listeningPortSuffix(app);
   const loginServer = (registry: string) => `${directory.loginServer(registry)}${suffix()}`;
   const callers = new CallerResolver(auth.authenticator);
+  const imports = new ImportService({
+    meta,
+    store,
+    manifests: services.manifests,
+    uploads,
+    pipeline: importPipeline({ version }),
+    installationRegistryOf: installationRegistryResolver(directory, suffix, host),
+    insecureRegistries: config.import.insecureRegistries,
+    concurrency: config.import.concurrency,
+    logError: (error, job) => logger.error({ err: error, importId: job.id, registry: job.registry }, 'import failed'),
+  });
   const gate = new DataPlaneGate(callers, auth.authorizer, loginServer);
   const routes = await registerOpenApi(app, version);
   await app.register(registryPlugin, { directory, services, gate });
@@ -103,6 +136,11 @@ export async function buildBerth(config: Config, options: BuildOptions = {}): Pr
     callers,
     portSuffix: suffix,
     refreshTokenSeconds: config.auth.refreshTokenSeconds,
+    webhooks: new WebhookService(meta, webhookClient),
+    authenticator: auth.authenticator,
+    imports,
+    gc,
+    usage: new UsageService(meta, quota),
   });
 
   tls?.attach(app.server);
@@ -111,6 +149,8 @@ export async function buildBerth(config: Config, options: BuildOptions = {}): Pr
     uploads.expireAbandoned().catch((error: unknown) => logger.error({ err: error }, 'expiring abandoned uploads failed'));
   }, config.uploads.sweepIntervalMinutes * 60_000);
   sweep.unref();
+  const collections = scheduleCollections(gc, { enabled: config.gc.enabled, intervalMs: config.gc.intervalMinutes * 60_000, logger });
+  const eventDelivery = startEventDelivery(meta, webhookClient, { ...config.events, logger });
 
   const berth: Berth = {
     app,
@@ -121,6 +161,10 @@ export async function buildBerth(config: Config, options: BuildOptions = {}): Pr
     routes,
     async close() {
       clearInterval(sweep);
+      collections.stop();
+      await gc.close();
+      await eventDelivery.stop();
+      await imports.close();
       await app.close();
       await meta.close();
     },

@@ -203,7 +203,7 @@ describe('FsBlobStore on disk', () => {
       assert.equal(await writer.append(generate()), total);
       const digest = `sha256:${pushed.digest('hex')}`;
       await writer.commit(digest);
-      assert.deepEqual(await store.stat(digest), { size: total });
+      assert.equal((await store.stat(digest))?.size, total);
 
       const pulled = createHash('sha256');
       let received = 0;

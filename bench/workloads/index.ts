@@ -1,5 +1,7 @@
 /** Every workload, in the order they run and are reported. */
 import { authWorkload } from './auth.ts';
+import { gcWorkload } from './gc.ts';
+import { importWorkload } from './import.ts';
 import { manifestsWorkload } from './manifests.ts';
 import { parallelPullWorkload } from './parallel-pull.ts';
 import { pullWorkload } from './pull.ts';
@@ -16,4 +18,6 @@ export const workloads: readonly Workload[] = [
   smallImagesWorkload,
   tagsWorkload,
   authWorkload,
+  importWorkload,
+  gcWorkload,
 ];

@@ -4,10 +4,16 @@
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
 import type { IdentityService } from '../auth/identity-service.ts';
-import type { Authorizer, TokenIssuer } from '../auth/services.ts';
+import type { Authenticator, Authorizer, TokenIssuer } from '../auth/services.ts';
+import type { ImportService } from '../import/import-service.ts';
 import type { CallerResolver } from '../oauth/callers.ts';
+import type { GarbageCollector } from '../services/gc.ts';
 import type { RegistryDirectory } from '../services/registry-directory.ts';
+import type { UsageService } from '../services/usage.ts';
+import type { WebhookService } from '../services/webhooks.ts';
 import { installManagementAccess } from './access.ts';
+import { gcApi } from './gc.ts';
+import { importsApi } from './imports.ts';
 import { problemOf, sendProblem } from './problem.ts';
 import { registriesApi } from './registries.ts';
 import { roleAssignmentsApi } from './role-assignments.ts';
@@ -15,7 +21,9 @@ import { scopeMapsApi } from './scope-maps.ts';
 import { servicePrincipalsApi } from './service-principals.ts';
 import { signingKeysApi } from './signing-keys.ts';
 import { tokensApi } from './tokens.ts';
+import { usageApi } from './usage.ts';
 import { usersApi } from './users.ts';
+import { webhooksApi } from './webhooks.ts';
 
 export interface ManagementApiOptions {
   directory: RegistryDirectory;
@@ -27,6 +35,11 @@ export interface ManagementApiOptions {
   portSuffix: () => string;
   /** Default grace period of a signing key rotation. */
   refreshTokenSeconds: number;
+  webhooks: WebhookService;
+  authenticator: Authenticator;
+  imports: ImportService;
+  gc: GarbageCollector;
+  usage: UsageService;
 }
 
 export async function managementApi(app: FastifyInstance, options: ManagementApiOptions): Promise<void> {
@@ -60,4 +73,8 @@ export async function managementApi(app: FastifyInstance, options: ManagementApi
   await app.register(scopeMapsApi, { identity });
   await app.register(tokensApi, { identity });
   await app.register(signingKeysApi, { tokens, defaultGraceSeconds: options.refreshTokenSeconds });
+  await app.register(webhooksApi, { webhooks: options.webhooks });
+  await app.register(importsApi, { directory, authorizer, authenticator: options.authenticator, imports: options.imports });
+  await app.register(gcApi, { gc: options.gc });
+  await app.register(usageApi, { usage: options.usage });
 }

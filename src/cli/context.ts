@@ -17,8 +17,10 @@ export class CommandContext {
     private readonly globals: GlobalOptions,
   ) {}
 
-  print(value: unknown, table?: TableColumn[]): void {
-    process.stdout.write(render(value, { format: this.globals.output, query: this.globals.query, table, colour: terminalColour() }));
+  /** `tableItems` picks the rows of a table out of the value (e.g. a `{value: [...]}` listing printed whole otherwise). */
+  print(value: unknown, table?: TableColumn[], tableItems?: (value: unknown) => unknown): void {
+    const shown = tableItems && this.globals.output === 'table' && this.globals.query === undefined ? tableItems(value) : value;
+    process.stdout.write(render(shown, { format: this.globals.output, query: this.globals.query, table, colour: terminalColour() }));
   }
 
   /** The registry a command acts on: its flag, else `BERTH_REGISTRY`, else the configured default. */

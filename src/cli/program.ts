@@ -2,6 +2,8 @@
 import { Command, Option } from 'commander';
 import { registerConfigureCommand } from './commands/configure.ts';
 import { registerCredentialCommands } from './commands/credential.ts';
+import { registerGcCommands } from './commands/gc.ts';
+import { registerImportCommand } from './commands/import.ts';
 import { registerLoginCommand } from './commands/login.ts';
 import { registerRegistryCommands } from './commands/registry.ts';
 import { registerRepositoryCommands } from './commands/repository.ts';
@@ -10,7 +12,9 @@ import { registerScopeMapCommands } from './commands/scope-map.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerSpCommands } from './commands/sp.ts';
 import { registerTokenCommands } from './commands/token.ts';
+import { registerUsageCommand } from './commands/usage.ts';
 import { registerUserCommands } from './commands/user.ts';
+import { registerWebhookCommands } from './commands/webhook.ts';
 import { outputFormats } from './output.ts';
 
 export function buildProgram(): Command {
@@ -30,6 +34,7 @@ export function buildProgram(): Command {
   registerConfigureCommand(program);
   registerLoginCommand(program);
   registerRegistryCommands(program);
+  registerUsageCommand(program);
   registerCredentialCommands(program);
   registerUserCommands(program);
   registerSpCommands(program);
@@ -37,5 +42,8 @@ export function buildProgram(): Command {
   registerScopeMapCommands(program);
   registerTokenCommands(program);
   registerRepositoryCommands(program);
+  registerGcCommands(program);
+  registerImportCommand(program);
+  registerWebhookCommands(program);
   return program;
 }

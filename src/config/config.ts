@@ -52,6 +52,52 @@ export const configSchema = z
       })
       .strict()
       .default({ accessTokenSeconds: 300, refreshTokenSeconds: 3 * 3600, throttle: { maxFailures: 10, windowSeconds: 60, lockoutSeconds: 60 } }),
+    events: z
+      .object({
+        /** How often each node looks for events and due deliveries it was not woken for. */
+        pollMilliseconds: z.number().int().min(10).default(1000),
+        /** Consumed events and finished webhook deliveries are kept this long (for `list-events`). */
+        keepDays: z.number().positive().default(7),
+        webhooks: z
+          .object({
+            /** One delivery attempt, answer included, ends after this. */
+            timeoutSeconds: z.number().positive().default(10),
+            /** Attempts per event before it is recorded as failed. */
+            maxAttempts: z.number().int().min(1).max(100).default(8),
+            /** Wait before the first retry, doubling (with jitter) up to `retryMaxSeconds`. */
+            retryBaseSeconds: z.number().positive().default(5),
+            retryMaxSeconds: z.number().positive().default(900),
+            /** Deliveries in flight at once (to different webhooks). */
+            concurrency: z.number().int().min(1).max(256).default(8),
+          })
+          .strict()
+          .default({ timeoutSeconds: 10, maxAttempts: 8, retryBaseSeconds: 5, retryMaxSeconds: 900, concurrency: 8 }),
+      })
+      .strict()
+      .default({
+        pollMilliseconds: 1000,
+        keepDays: 7,
+        webhooks: { timeoutSeconds: 10, maxAttempts: 8, retryBaseSeconds: 5, retryMaxSeconds: 900, concurrency: 8 },
+      }),
+    gc: z
+      .object({
+        /** Runs a garbage collection every `intervalMinutes` in the background. */
+        enabled: z.boolean().default(true),
+        intervalMinutes: z.number().positive().default(60),
+        /** Blobs and links younger than this are never collected (see services/gc.ts). */
+        gracePeriodSeconds: z.number().min(0).default(3600),
+      })
+      .strict()
+      .default({ enabled: true, intervalMinutes: 60, gracePeriodSeconds: 3600 }),
+    import: z
+      .object({
+        /** Source registries reached over plain http although not on a loopback address (`host` or `host:port`). */
+        insecureRegistries: z.array(z.string().min(1)).default([]),
+        /** Blobs one import transfers at the same time. */
+        concurrency: z.number().int().min(1).max(32).default(4),
+      })
+      .strict()
+      .default({ insecureRegistries: [], concurrency: 4 }),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict();
@@ -67,9 +113,14 @@ const environment: Record<string, (value: string, into: Record<string, unknown>)
   BERTH_DEFAULT_REGISTRY: (value, into) => (into.defaultRegistry = value),
   BERTH_DATABASE: (value, into) => (into.database = value),
   BERTH_LOG_LEVEL: (value, into) => (into.logLevel = value),
+  BERTH_GC_GRACE_PERIOD_SECONDS: (value, into) => (section(into, 'gc').gracePeriodSeconds = Number(value)),
   BERTH_AUTH_MAX_FAILURES: (value, into) => (authThrottle(into).maxFailures = Number(value)),
   BERTH_AUTH_LOCKOUT_SECONDS: (value, into) => (authThrottle(into).lockoutSeconds = Number(value)),
 };
+
+function section(into: Record<string, unknown>, name: string): Record<string, unknown> {
+  return (into[name] ??= {}) as Record<string, unknown>;
+}
 
 function authThrottle(into: Record<string, unknown>): Record<string, unknown> {
   const auth = (into.auth ??= {}) as Record<string, unknown>;

@@ -10,7 +10,12 @@
  */
 import type { Kysely, Selectable, Transaction, Updateable } from 'kysely';
 import { manifestDetails, repositoryInfo, tagDetails } from './acr-listings.ts';
+import type { ChangeOrigin } from './event-store.ts';
+import { KyselyEventStore } from './kysely-event-store.ts';
 import { KyselyIdentityStore } from './kysely-identity-store.ts';
+import { KyselyWebhookStore } from './kysely-webhook-store.ts';
+import { KyselyCollectionStore } from './kysely-collection-store.ts';
+import { KyselyUsageStore } from './kysely-usage-store.ts';
 import {
   MissingReferencesError,
   RegistryExistsError,
@@ -123,18 +128,20 @@ const manifestColumns = [
 /** The queries on the registry's hot paths, compiled once per store. */
 function prepareQueries(db: Db) {
   return {
-    insertBlob: new PreparedQuery((p: { digest: string; size: number; now: string }) =>
+    // An upsert, not "insert or ignore": on PostgreSQL it waits for a garbage collection holding
+    // the row and then inserts it afresh (see kysely-collection-store.ts).
+    upsertBlob: new PreparedQuery((p: { digest: string; size: number; now: string }) =>
       db
         .insertInto('blobs')
-        .values({ digest: p.digest, size: p.size, created_at: p.now })
-        .onConflict((oc) => oc.column('digest').doNothing()),
+        .values({ digest: p.digest, size: p.size, created_at: p.now, linked_at: p.now })
+        .onConflict((oc) => oc.column('digest').doUpdateSet({ linked_at: p.now })),
     ),
 
-    linkBlob: new PreparedQuery((p: { repositoryId: number; digest: string; now: string }) =>
+    upsertLink: new PreparedQuery((p: { repositoryId: number; digest: string; now: string }) =>
       db
         .insertInto('repository_blobs')
-        .values({ repository_id: p.repositoryId, digest: p.digest, created_at: p.now })
-        .onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing()),
+        .values({ repository_id: p.repositoryId, digest: p.digest, created_at: p.now, linked_at: p.now })
+        .onConflict((oc) => oc.columns(['repository_id', 'digest']).doUpdateSet({ linked_at: p.now })),
     ),
 
     insertManifest: new PreparedQuery(
@@ -234,7 +241,7 @@ function prepareQueries(db: Db) {
         .selectFrom('repositories as r')
         .innerJoin('repository_blobs as rb', 'rb.repository_id', 'r.id')
         .innerJoin('blobs as b', 'b.digest', 'rb.digest')
-        .select('b.size')
+        .select(['b.size', 'rb.linked_at'])
         .where('r.registry', '=', p.registry)
         .where('r.name', '=', p.repository)
         .where('rb.digest', '=', p.digest),
@@ -282,6 +289,10 @@ export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
   readonly #db: Db;
   readonly #postgres: boolean;
   readonly #queries: ReturnType<typeof prepareQueries>;
+  readonly events: KyselyEventStore;
+  readonly webhooks: KyselyWebhookStore;
+  readonly collection: KyselyCollectionStore;
+  readonly usage: KyselyUsageStore;
 
   /** `db` must already be migrated (`migrateToLatest`). */
   constructor(db: Db, dialect: SqlDialect) {
@@ -289,6 +300,10 @@ export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
     this.#db = db;
     this.#postgres = dialect === 'postgres';
     this.#queries = prepareQueries(db);
+    this.events = new KyselyEventStore(db, dialect);
+    this.webhooks = new KyselyWebhookStore(db, dialect);
+    this.collection = new KyselyCollectionStore(db, dialect);
+    this.usage = new KyselyUsageStore(db);
   }
 
   async close(): Promise<void> {
@@ -335,9 +350,9 @@ export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
     return result.numDeletedRows > 0n;
   }
 
-  async getRepositoryBlob(registry: string, repository: string, digest: string): Promise<{ size: number } | undefined> {
+  async getRepositoryBlob(registry: string, repository: string, digest: string): Promise<{ size: number; linkedAt: string } | undefined> {
     const { rows } = await this.#queries.repositoryBlob.execute(this.#db, { registry, repository, digest });
-    return rows[0];
+    return rows[0] && { size: rows[0].size, linkedAt: rows[0].linked_at };
   }
 
   async findRegistryBlob(registry: string, digest: string): Promise<{ size: number } | undefined> {
@@ -361,9 +376,49 @@ export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
     const now = timestamp();
     await this.#transaction(async (trx) => {
       const repositoryId = await this.#ensureRepository(trx, registry, repository, now);
-      await this.#queries.insertBlob.execute(trx, { digest, size, now });
-      await this.#queries.linkBlob.execute(trx, { repositoryId, digest, now });
+      await this.#queries.upsertBlob.execute(trx, { digest, size, now });
+      await this.#queries.upsertLink.execute(trx, { repositoryId, digest, now });
     });
+  }
+
+  async mountBlob(registry: string, repository: string, digest: string, from?: string): Promise<{ size: number } | undefined> {
+    const now = timestamp();
+    return await this.#transaction(async (trx) => {
+      // The blob row first: a collection of this blob (which locks it for update) either
+      // committed before, and the source link is gone too, or waits until the new link is in.
+      const blob = await trx
+        .selectFrom('blobs')
+        .select('size')
+        .where('digest', '=', digest)
+        .$if(this.#postgres, (qb) => qb.forShare())
+        .executeTakeFirst();
+      if (!blob) return undefined;
+      const source = await trx
+        .selectFrom('repository_blobs as rb')
+        .innerJoin('repositories as r', 'r.id', 'rb.repository_id')
+        .select('rb.digest')
+        .where('r.registry', '=', registry)
+        .$if(from !== undefined, (qb) => qb.where('r.name', '=', from!))
+        .where('rb.digest', '=', digest)
+        .limit(1)
+        .executeTakeFirst();
+      if (!source) return undefined;
+      const repositoryId = await this.#ensureRepository(trx, registry, repository, now);
+      await this.#queries.upsertLink.execute(trx, { repositoryId, digest, now });
+      return { size: blob.size };
+    });
+  }
+
+  async refreshBlobLink(registry: string, repository: string, digest: string): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('repository_blobs')
+      .set({ linked_at: timestamp() })
+      .where('digest', '=', digest)
+      .where('repository_id', '=', (eb) =>
+        eb.selectFrom('repositories').select('id').where('registry', '=', registry).where('name', '=', repository),
+      )
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
   }
 
   async unlinkBlob(registry: string, repository: string, digest: string): Promise<boolean> {
@@ -428,7 +483,22 @@ export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
       for (const name of tags) {
         await this.#queries.upsertTag.execute(trx, { repositoryId, name, digest: manifest.digest, now });
       }
+      await this.events.append(
+        trx,
+        {
+          action: 'push',
+          registry: manifest.registry,
+          repository: manifest.repository,
+          digest: manifest.digest,
+          mediaType: manifest.mediaType,
+          size: manifest.content.length,
+          tags,
+          origin: manifest.origin ?? null,
+        },
+        now,
+      );
     });
+    this.events.announce();
   }
 
   async getManifestByDigest(registry: string, repository: string, digest: string): Promise<ManifestRecord | undefined> {
@@ -441,8 +511,8 @@ export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
     return rows[0] && toManifestRecord(rows[0]);
   }
 
-  async deleteManifest(registry: string, repository: string, digest: string): Promise<DeleteManifestResult> {
-    return await this.#transaction(async (trx): Promise<DeleteManifestResult> => {
+  async deleteManifest(registry: string, repository: string, digest: string, origin: ChangeOrigin | null = null): Promise<DeleteManifestResult> {
+    const result = await this.#transaction(async (trx): Promise<DeleteManifestResult> => {
       const { rows } = await this.#queries.repositoryId.execute(trx, { registry, repository });
       const repositoryId = rows[0]?.id;
       if (repositoryId === undefined) return { status: 'not-found' };
@@ -450,7 +520,7 @@ export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
       // Locked first, so an index put that checked this child either finished before or sees it gone.
       const found = await trx
         .selectFrom('manifests')
-        .select('digest')
+        .select(['digest', 'media_type', 'size'])
         .where('repository_id', '=', repositoryId)
         .where('digest', '=', digest)
         .$if(this.#postgres, (qb) => qb.forUpdate())
@@ -469,26 +539,50 @@ export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
         .executeTakeFirst();
       if (parent) return { status: 'referenced', by: parent.parent_digest };
 
-      await trx.deleteFrom('tags').where('repository_id', '=', repositoryId).where('digest', '=', digest).execute();
+      const removedTags = await trx
+        .deleteFrom('tags')
+        .where('repository_id', '=', repositoryId)
+        .where('digest', '=', digest)
+        .returning('name')
+        .execute();
       await trx
         .deleteFrom('manifest_references')
         .where('repository_id', '=', repositoryId)
         .where('parent_digest', '=', digest)
         .execute();
       await trx.deleteFrom('manifests').where('repository_id', '=', repositoryId).where('digest', '=', digest).execute();
+      await this.events.append(trx, {
+        action: 'delete',
+        registry,
+        repository,
+        digest,
+        mediaType: found.media_type,
+        size: found.size,
+        tags: removedTags.map((row) => row.name).sort(),
+        origin,
+      });
       return { status: 'deleted' };
     });
+    if (result.status === 'deleted') this.events.announce();
+    return result;
   }
 
-  async deleteTag(registry: string, repository: string, tag: string): Promise<boolean> {
-    const result = await this.#db
-      .deleteFrom('tags')
-      .where('name', '=', tag)
-      .where('repository_id', '=', (eb) =>
-        eb.selectFrom('repositories').select('id').where('registry', '=', registry).where('name', '=', repository),
-      )
-      .executeTakeFirst();
-    return result.numDeletedRows > 0n;
+  async deleteTag(registry: string, repository: string, tag: string, origin: ChangeOrigin | null = null): Promise<boolean> {
+    const deleted = await this.#transaction(async (trx) => {
+      const row = await trx
+        .deleteFrom('tags')
+        .where('name', '=', tag)
+        .where('repository_id', '=', (eb) =>
+          eb.selectFrom('repositories').select('id').where('registry', '=', registry).where('name', '=', repository),
+        )
+        .returning('digest')
+        .executeTakeFirst();
+      if (!row) return false;
+      await this.events.append(trx, { action: 'untag', registry, repository, digest: row.digest, mediaType: null, size: null, tags: [tag], origin });
+      return true;
+    });
+    if (deleted) this.events.announce();
+    return deleted;
   }
 
   async repositoryExists(registry: string, repository: string): Promise<boolean> {

@@ -8,7 +8,11 @@
  * (`linkBlob`, `putManifest`) throw `RegistryNotFoundError`.
  */
 
+import type { CollectionStore } from './collection-store.ts';
+import type { ChangeOrigin, EventStore } from './event-store.ts';
 import type { IdentityStore } from './identity-store.ts';
+import type { UsageStore } from './usage-store.ts';
+import type { WebhookStore } from './webhook-store.ts';
 
 export type Sku = 'Basic' | 'Standard' | 'Premium';
 
@@ -80,6 +84,8 @@ export interface NewManifest {
   architecture?: string | null;
   os?: string | null;
   imageSize?: number | null;
+  /** The request that pushed it, for the push event the put records. */
+  origin?: ChangeOrigin | null;
 }
 
 export interface Page {
@@ -135,6 +141,14 @@ export type DeleteManifestResult =
 export interface MetaStore extends IdentityStore {
   close(): Promise<void>;
 
+  /** The outbox of changes: `putManifest`, `deleteManifest` and `deleteTag` record theirs in it. */
+  readonly events: EventStore;
+  readonly webhooks: WebhookStore;
+  /** Garbage collection's queries (services/gc.ts). */
+  readonly collection: CollectionStore;
+  /** Storage and counts per registry, and the storage quota. */
+  readonly usage: UsageStore;
+
   /** Settings default to Standard, admin user and anonymous pull disabled, no group or location. */
   createRegistry(name: string, settings?: Partial<RegistrySettings>): Promise<RegistryRecord>;
   getRegistry(name: string): Promise<RegistryRecord | undefined>;
@@ -147,27 +161,39 @@ export interface MetaStore extends IdentityStore {
    */
   deleteRegistry(name: string): Promise<boolean>;
 
-  /** The blob's size if it is linked into the repository. */
-  getRepositoryBlob(registry: string, repository: string, digest: string): Promise<{ size: number } | undefined>;
+  /** The blob's size and when its link was last made or confirmed, if it is linked into the repository. */
+  getRepositoryBlob(registry: string, repository: string, digest: string): Promise<{ size: number; linkedAt: string } | undefined>;
   /** The blob's size if it is linked into any repository of the registry. */
   findRegistryBlob(registry: string, digest: string): Promise<{ size: number } | undefined>;
-  /** Records the blob (once per installation) and links it into the repository, creating the repository. */
+  /**
+   * Records the blob (once per installation) and links it into the repository, creating the
+   * repository; the blob and the link count as linked now (see `linked_at` in schema.ts).
+   */
   linkBlob(registry: string, repository: string, digest: string, size: number): Promise<void>;
+  /**
+   * Links a blob already linked into `from` (or, without it, into any repository of the registry)
+   * into `repository`, in one transaction with that check; undefined (and nothing linked) if it
+   * is linked there no longer.
+   */
+  mountBlob(registry: string, repository: string, digest: string, from?: string): Promise<{ size: number } | undefined>;
+  /** Marks the link as confirmed now (restarting its grace period); false if it is gone. */
+  refreshBlobLink(registry: string, repository: string, digest: string): Promise<boolean>;
   /** Removes the blob's link from the repository; false if it was not linked. */
   unlinkBlob(registry: string, repository: string, digest: string): Promise<boolean>;
 
 
   /**
-   * Stores a manifest with its references and tags in one transaction. Throws
+   * Stores a manifest with its references and tags, and a `push` event, in one transaction. Throws
    * `MissingReferencesError` listing any referenced blob or child manifest the repository lacks.
    * Putting an existing digest again is idempotent (its tags are still applied).
    */
   putManifest(manifest: NewManifest): Promise<void>;
   getManifestByDigest(registry: string, repository: string, digest: string): Promise<ManifestRecord | undefined>;
   getManifestByTag(registry: string, repository: string, tag: string): Promise<ManifestRecord | undefined>;
-  /** Deletes a manifest and every tag pointing at it. */
-  deleteManifest(registry: string, repository: string, digest: string): Promise<DeleteManifestResult>;
-  deleteTag(registry: string, repository: string, tag: string): Promise<boolean>;
+  /** Deletes a manifest and every tag pointing at it, recording a `delete` event. */
+  deleteManifest(registry: string, repository: string, digest: string, origin?: ChangeOrigin | null): Promise<DeleteManifestResult>;
+  /** Deletes a tag alone, recording an `untag` event. */
+  deleteTag(registry: string, repository: string, tag: string, origin?: ChangeOrigin | null): Promise<boolean>;
 
   /** True when the repository exists and holds at least one manifest. */
   repositoryExists(registry: string, repository: string): Promise<boolean>;

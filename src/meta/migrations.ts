@@ -344,11 +344,127 @@ function dropUploadSessions(dialect: SqlDialect): Migration {
   };
 }
 
+/**
+ * The events outbox, consumer cursors, webhooks and their deliveries (see `event-store.ts` and
+ * `webhook-store.ts`).
+ */
+function eventsWebhooks(dialect: SqlDialect): Migration {
+  const types = columnTypes(dialect);
+  return {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('events')
+        .addColumn('sequence', types.id, (c) =>
+          dialect === 'postgres' ? c.primaryKey().generatedAlwaysAsIdentity() : c.primaryKey().autoIncrement(),
+        )
+        .addColumn('id', 'text', (c) => c.notNull().unique())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('registry', types.name, (c) => c.notNull())
+        .addColumn('repository', types.name, (c) => c.notNull())
+        .addColumn('digest', 'text', (c) => c.notNull())
+        .addColumn('media_type', 'text')
+        .addColumn('size', 'bigint')
+        .addColumn('tags', 'text', (c) => c.notNull())
+        .addColumn('origin', 'text')
+        .execute();
+
+      await db.schema
+        .createTable('event_consumers')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('position', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('webhooks')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('registry', types.name, (c) => c.notNull().references('registries.name').onDelete('cascade'))
+        .addColumn('name', types.name, (c) => c.notNull())
+        .addColumn('service_uri', 'text', (c) => c.notNull())
+        .addColumn('actions', 'text', (c) => c.notNull())
+        .addColumn('scope', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('enabled', 'disabled')`))
+        .addColumn('custom_headers', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addUniqueConstraint('webhooks_registry_name_key', ['registry', 'name'])
+        .execute();
+
+      await db.schema
+        .createTable('webhook_deliveries')
+        .addColumn('webhook_id', 'text', (c) => c.notNull().references('webhooks.id').onDelete('cascade'))
+        .addColumn('event_id', 'text', (c) => c.notNull())
+        .addColumn('event_sequence', 'bigint')
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('pending', 'delivered', 'failed')`))
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('next_attempt_at', 'text', (c) => c.notNull())
+        .addColumn('lease_until', 'text')
+        .addColumn('last_attempt_at', 'text')
+        .addColumn('response_status', 'integer')
+        .addColumn('response_reason', 'text')
+        .addColumn('response_headers', 'text')
+        .addColumn('response_body', 'text')
+        .addColumn('error', 'text')
+        .addPrimaryKeyConstraint('webhook_deliveries_pkey', ['webhook_id', 'event_id'])
+        .execute();
+      await db.schema
+        .createIndex('webhook_deliveries_due_idx')
+        .on('webhook_deliveries')
+        .columns(['status', 'next_attempt_at'])
+        .execute();
+      await db.schema
+        .createIndex('webhook_deliveries_created_at_idx')
+        .on('webhook_deliveries')
+        .columns(['webhook_id', 'created_at'])
+        .execute();
+    },
+
+    async down(db: Kysely<any>) {
+      for (const table of ['webhook_deliveries', 'webhooks', 'event_consumers', 'events']) {
+        await db.schema.dropTable(table).execute();
+      }
+    },
+  };
+}
+
+/**
+ * Online garbage collection and storage accounting: when a blob or a blob link was last made,
+ * mounted or confirmed (`linked_at`, the start of its grace period), and an index answering
+ * "does any manifest reference this blob" and "what does a registry reference" by digest.
+ */
+function gcUsage(): Migration {
+  return {
+    async up(db: Kysely<any>) {
+      for (const table of ['blobs', 'repository_blobs']) {
+        await db.schema.alterTable(table).addColumn('linked_at', 'text').execute();
+        await db.updateTable(table).set({ linked_at: sql`created_at` }).execute();
+      }
+      await db.schema
+        .createIndex('manifest_references_child_digest_idx')
+        .on('manifest_references')
+        .columns(['child_digest', 'kind', 'repository_id'])
+        .execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropIndex('manifest_references_child_digest_idx').execute();
+      for (const table of ['repository_blobs', 'blobs']) {
+        await db.schema.alterTable(table).dropColumn('linked_at').execute();
+      }
+    },
+  };
+}
+
 export function migrations(dialect: SqlDialect): Record<string, Migration> {
   return {
     '0001_registry_core': registryCore(dialect),
     '0002_identity': identity(dialect),
     '0003_drop_upload_sessions': dropUploadSessions(dialect),
+    '0004_events_webhooks': eventsWebhooks(dialect),
+    '0005_gc_usage': gcUsage(),
   };
 }
 

@@ -68,6 +68,37 @@
  *                       `image_size` (manifest + config + layers) for the ACR listings, and
  *                       `updated_at` (last put or tagging).
  * tags (added)          `created_at`: when the tag was first set (`updated_at`: last moved).
+ *
+ * Events and webhooks (migration 0004).
+ *
+ * events                the outbox: one row per change (`action` push, delete or untag), written
+ *   sequence (pk)       in the change's own transaction. `sequence` only grows and commits in
+ *                       order (see event-store.ts); `id` is the event's uuid; `tags` a JSON array,
+ *                       `origin` the request as JSON. No foreign keys: an event outlives what it
+ *                       describes. Removed by pruning once every consumer has passed it.
+ * event_consumers       each consumer's durable cursor: the last sequence it processed.
+ *   name (pk)
+ * webhooks              a registry's webhook: `actions` a JSON array, `scope` a `repo:tag` pattern
+ *   id (pk)             ('' = all), `custom_headers` sealed with the installation secret.
+ *                       Unique (registry, name); removed with the registry.
+ * webhook_deliveries    one event (or ping) for one webhook: the JSON `payload`, `status` pending,
+ *   (webhook_id,        delivered or failed, `attempts`, when it is due, the lease of the node
+ *    event_id) (pk)     sending it, and the last attempt's response or error. Removed with the
+ *                       webhook, and by pruning once finished.
+ *
+ * Garbage collection and usage (migration 0005).
+ *
+ * blobs (added)         `linked_at`: when the blob was last linked or mounted into a repository
+ *                       (or, for a stored file without a row, adopted by garbage collection). A
+ *                       row is removed by collection once no repository links it, no manifest
+ *                       references it and `linked_at` is older than the grace period — in the
+ *                       transaction that then deletes its bytes (see services/gc.ts).
+ * repository_blobs      `linked_at`: when the link was last made, mounted or confirmed by a
+ *   (added)             client's HEAD/GET. A link that no manifest of its repository references
+ *                       (an abandoned or deleted push) is removed by collection once `linked_at`
+ *                       is older than the grace period.
+ * manifest_references   indexed by (child_digest, kind, repository_id): "is this blob referenced
+ *   (added)             anywhere, or anywhere in this registry" without a scan.
  */
 import type { Generated } from 'kysely';
 
@@ -98,12 +129,16 @@ export interface BlobsTable {
   digest: string;
   size: number;
   created_at: string;
+  /** Nullable column (added by 0005, which filled it for existing rows); always written. */
+  linked_at: string;
 }
 
 export interface RepositoryBlobsTable {
   repository_id: number;
   digest: string;
   created_at: string;
+  /** Nullable column (added by 0005, which filled it for existing rows); always written. */
+  linked_at: string;
 }
 
 export interface ManifestsTable {
@@ -220,6 +255,62 @@ export interface SigningKeysTable {
   grace_until: string | null;
 }
 
+export interface EventsTable {
+  sequence: Generated<number>;
+  id: string;
+  created_at: string;
+  action: string;
+  registry: string;
+  repository: string;
+  digest: string;
+  media_type: string | null;
+  size: number | null;
+  /** JSON array text. */
+  tags: string;
+  /** JSON object text, or null. */
+  origin: string | null;
+}
+
+export interface EventConsumersTable {
+  name: string;
+  position: number;
+  updated_at: string;
+}
+
+export interface WebhooksTable {
+  id: string;
+  registry: string;
+  name: string;
+  service_uri: string;
+  /** JSON array text. */
+  actions: string;
+  scope: string;
+  status: 'enabled' | 'disabled';
+  custom_headers: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface WebhookDeliveriesTable {
+  webhook_id: string;
+  event_id: string;
+  event_sequence: number | null;
+  action: string;
+  payload: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  created_at: string;
+  next_attempt_at: string;
+  lease_until: string | null;
+  last_attempt_at: string | null;
+  response_status: number | null;
+  response_reason: string | null;
+  /** JSON object text, or null. */
+  response_headers: string | null;
+  response_body: string | null;
+  error: string | null;
+}
+
 export interface Database {
   registries: RegistriesTable;
   repositories: RepositoriesTable;
@@ -236,4 +327,8 @@ export interface Database {
   tokens: TokensTable;
   refresh_tokens: RefreshTokensTable;
   signing_keys: SigningKeysTable;
+  events: EventsTable;
+  event_consumers: EventConsumersTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }

@@ -1,6 +1,7 @@
 /** What every `/v2/` handler receives: the addressed registry, the path's parts and the services. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RepositoryAction } from '../auth/actions.ts';
+import type { Caller } from '../oauth/callers.ts';
 import type { BlobService } from '../services/blobs.ts';
 import type { ManifestService } from '../services/manifests.ts';
 import type { UploadService } from '../services/uploads.ts';
@@ -24,6 +25,8 @@ export interface RegistryContext {
   services: RegistryServices;
   request: FastifyRequest;
   reply: FastifyReply;
+  /** Who is asking, as the gate admitted them. */
+  caller: Caller;
   /**
    * Whether the caller, already admitted for this route, may also do `action` on another
    * repository of the registry (`undefined`: on every repository), e.g. a mount's source.

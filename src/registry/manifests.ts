@@ -4,6 +4,7 @@ import { RegistryError } from '../oci/errors.ts';
 import { MAX_MANIFEST_BYTES } from '../oci/manifest.ts';
 import { parseManifestReference } from '../oci/names.ts';
 import type { ManifestRecord } from '../meta/meta-store.ts';
+import { changeOrigin } from './change-origin.ts';
 import type { RegistryContext } from './context.ts';
 import { queryValues } from './http.ts';
 
@@ -31,7 +32,8 @@ export async function headManifest(context: RegistryContext): Promise<void> {
   context.reply.send();
 }
 
-export async function putManifest({ registry, params, services, request, reply }: RegistryContext): Promise<void> {
+export async function putManifest(context: RegistryContext): Promise<void> {
+  const { registry, params, services, request, reply } = context;
   const reference = parseManifestReference(params.ref);
   const body = await readLimited(request, MAX_MANIFEST_BYTES);
   const stored = await services.manifests.put(
@@ -41,6 +43,7 @@ export async function putManifest({ registry, params, services, request, reply }
     body,
     request.headers['content-type'],
     queryValues(request, 'tag'),
+    changeOrigin(context),
   );
   reply
     .code(201)
@@ -51,8 +54,9 @@ export async function putManifest({ registry, params, services, request, reply }
   reply.send();
 }
 
-export async function deleteManifest({ registry, params, services, reply }: RegistryContext): Promise<void> {
-  await services.manifests.delete(registry, params.name, parseManifestReference(params.ref));
+export async function deleteManifest(context: RegistryContext): Promise<void> {
+  const { registry, params, services, reply } = context;
+  await services.manifests.delete(registry, params.name, parseManifestReference(params.ref), changeOrigin(context));
   reply.code(202).header('content-length', 0).send();
 }
 

@@ -5,18 +5,32 @@ import { RegistryError } from '../oci/errors.ts';
 import { BlobNotFoundError, type BlobStore, type ByteRange } from '../store/blob-store.ts';
 import type { MetaStore } from '../meta/meta-store.ts';
 
+export interface BlobServiceOptions {
+  /**
+   * A link older than this is confirmed again when a client asks for the blob, restarting its
+   * garbage-collection grace period: a client that checks a blob (HEAD) and then pushes a manifest
+   * referencing it needs the link to outlive that interval. Half the grace period.
+   */
+  linkRefreshMs: number;
+}
+
 export class BlobService {
   constructor(
     private readonly meta: MetaStore,
     private readonly store: BlobStore,
+    private readonly options: BlobServiceOptions = { linkRefreshMs: 30 * 60_000 },
   ) {}
 
   /** The blob's size; `BLOB_UNKNOWN` unless it is linked into the repository. */
   async stat(registry: string, repository: string, digest: string): Promise<{ size: number }> {
     parseDigest(digest);
     const blob = await this.meta.getRepositoryBlob(registry, repository, digest);
-    if (!blob) throw new RegistryError('BLOB_UNKNOWN', `blob ${digest} is not known to this repository`);
-    return blob;
+    if (!blob) throw blobUnknown(digest);
+    if (Date.parse(blob.linkedAt) < Date.now() - this.options.linkRefreshMs) {
+      // Collected between the two statements: answer as if it had gone a moment earlier.
+      if (!(await this.meta.refreshBlobLink(registry, repository, digest))) throw blobUnknown(digest);
+    }
+    return { size: blob.size };
   }
 
   async open(digest: string, range?: ByteRange): Promise<Readable> {
@@ -31,8 +45,10 @@ export class BlobService {
   /** Unlinks the blob from the repository; its bytes stay while anything else refers to them. */
   async delete(registry: string, repository: string, digest: string): Promise<void> {
     parseDigest(digest);
-    if (!(await this.meta.unlinkBlob(registry, repository, digest))) {
-      throw new RegistryError('BLOB_UNKNOWN', `blob ${digest} is not known to this repository`);
-    }
+    if (!(await this.meta.unlinkBlob(registry, repository, digest))) throw blobUnknown(digest);
   }
+}
+
+function blobUnknown(digest: string): RegistryError {
+  return new RegistryError('BLOB_UNKNOWN', `blob ${digest} is not known to this repository`);
 }

@@ -7,8 +7,10 @@ import { RegistryError } from '../oci/errors.ts';
 import { acceptsMediaType, parseManifest, selectPlatform, MAX_MANIFEST_BYTES } from '../oci/manifest.ts';
 import { assertTag, type ManifestReference } from '../oci/names.ts';
 import { DOCKER_CONTAINER_CONFIG, OCI_IMAGE_CONFIG } from '../oci/media-types.ts';
+import type { ChangeOrigin } from '../meta/event-store.ts';
 import { MissingReferencesError, type ManifestRecord, type MetaStore, type Page, type ReferrerRecord } from '../meta/meta-store.ts';
 import type { BlobStore } from '../store/blob-store.ts';
+import type { StorageQuota } from './quota.ts';
 
 export interface StoredManifest {
   digest: string;
@@ -29,6 +31,8 @@ export class ManifestService {
   constructor(
     private readonly meta: MetaStore,
     private readonly store: BlobStore,
+    /** Refuses manifests whose new content would take their registry over its storage quota. */
+    private readonly quota?: Pick<StorageQuota, 'admitManifest'>,
   ) {}
 
   async put(
@@ -38,6 +42,8 @@ export class ManifestService {
     body: Buffer,
     contentType: string | undefined,
     extraTags: string[] = [],
+    /** The request pushing it, for the push event. */
+    origin?: ChangeOrigin,
   ): Promise<StoredManifest> {
     if (body.length > MAX_MANIFEST_BYTES) {
       throw new RegistryError('SIZE_INVALID', `manifest exceeds ${MAX_MANIFEST_BYTES} bytes`, { status: 413 });
@@ -55,6 +61,11 @@ export class ManifestService {
     }
     for (const tag of extraTags) assertTag(tag);
     const tags = reference.kind === 'tag' ? [reference.tag, ...extraTags] : extraTags;
+    await this.quota?.admitManifest(
+      registry,
+      { digest, size: body.length },
+      parsed.blobs.map((blob) => ({ digest: blob.digest, size: blob.size })),
+    );
     const platform = parsed.config ? await this.platformOf(parsed.config) : undefined;
     try {
       await this.meta.putManifest({
@@ -73,6 +84,7 @@ export class ManifestService {
         architecture: platform?.architecture ?? null,
         os: platform?.os ?? null,
         imageSize: body.length + parsed.contentSize,
+        origin: origin ?? null,
       });
     } catch (error) {
       if (error instanceof MissingReferencesError) {
@@ -123,12 +135,12 @@ export class ManifestService {
     throw new RegistryError('MANIFEST_UNKNOWN', `manifest is ${record.mediaType}, which the Accept header does not allow`);
   }
 
-  async delete(registry: string, repository: string, reference: ManifestReference): Promise<void> {
+  async delete(registry: string, repository: string, reference: ManifestReference, origin?: ChangeOrigin): Promise<void> {
     if (reference.kind === 'tag') {
-      if (!(await this.meta.deleteTag(registry, repository, reference.tag))) throw manifestUnknown(reference);
+      if (!(await this.meta.deleteTag(registry, repository, reference.tag, origin ?? null))) throw manifestUnknown(reference);
       return;
     }
-    const result = await this.meta.deleteManifest(registry, repository, reference.digest);
+    const result = await this.meta.deleteManifest(registry, repository, reference.digest, origin ?? null);
     if (result.status === 'not-found') throw manifestUnknown(reference);
     if (result.status === 'referenced') {
       throw new RegistryError('DENIED', `manifest ${reference.digest} is referenced by ${result.by}; delete that first`, { status: 409 });

@@ -7,13 +7,17 @@
  * session of one repository is unknown to every other. The sha256 state of an open session is
  * kept in memory while bytes flow; after a restart (or any doubt) it is rebuilt from the stored
  * bytes, so a session survives a restart. Sessions untouched for the TTL are reclaimed.
+ *
+ * A finished upload is published, linked, then committed (see `publishAndLink`), so that a
+ * garbage collection running at the same time can never leave the link without its bytes.
  */
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Hash } from 'node:crypto';
 import { createDigester, finishDigest, parseDigest, type DigestAlgorithm } from '../oci/digest.ts';
 import { RegistryError } from '../oci/errors.ts';
-import type { BlobStore, UploadWriter } from '../store/blob-store.ts';
+import type { BlobStore, UploadInfo, UploadWriter } from '../store/blob-store.ts';
 import type { MetaStore } from '../meta/meta-store.ts';
+import type { StorageQuota } from './quota.ts';
 
 export interface ContentRange {
   start: number;
@@ -36,6 +40,8 @@ export interface UploadServiceOptions {
   ttlMs: number;
   /** Key of the MAC that binds a session id to its repository (the same on every node). */
   sessionKey: Buffer;
+  /** Refuses blobs that would take their registry over its storage quota. */
+  quota?: Pick<StorageQuota, 'admitBlob'>;
 }
 
 /** A session id: a UUID, then a MAC of registry, repository and UUID (22 base64url characters). */
@@ -102,9 +108,14 @@ export class UploadService {
     return this.withSession(id, async (writer, state) => {
       if (source) await this.appendChunk(writer, state, source, range);
       await this.verify(writer, state, parsed.algorithm, digest);
-      await writer.commit(digest);
+      try {
+        await this.admit(registry, digest, writer.size);
+      } catch (error) {
+        await writer.cancel();
+        throw error;
+      }
       this.sessions.delete(id);
-      await this.meta.linkBlob(registry, repository, digest, writer.size);
+      await this.publishAndLink(registry, repository, digest, writer);
       return digest;
     });
   }
@@ -132,12 +143,16 @@ export class UploadService {
     try {
       await this.appendChunk(writer, state, source);
       await this.verify(writer, state, parsed.algorithm, digest);
-      await writer.commit(digest);
+      await this.admit(registry, digest, writer.size);
     } catch (error) {
       await writer.cancel();
       throw error;
     }
-    await this.meta.linkBlob(registry, repository, digest, writer.size);
+    try {
+      await this.publishAndLink(registry, repository, digest, writer);
+    } finally {
+      await writer.close();
+    }
     return digest;
   }
 
@@ -147,24 +162,58 @@ export class UploadService {
    */
   async mount(registry: string, repository: string, digest: string, from: string | undefined): Promise<boolean> {
     parseDigest(digest);
-    const source = from
-      ? await this.meta.getRepositoryBlob(registry, from, digest)
-      : await this.meta.findRegistryBlob(registry, digest);
-    if (!source || !(await this.store.stat(digest))) return false;
-    await this.meta.linkBlob(registry, repository, digest, source.size);
-    return true;
+    if (!(await this.store.stat(digest))) return false;
+    // The source link is checked in the transaction that makes the new one, so a garbage
+    // collection that removed the blob meanwhile makes the mount fail instead of half-succeed.
+    return (await this.meta.mountBlob(registry, repository, digest, from)) !== undefined;
   }
 
-  /** Reclaims the bytes of sessions untouched for the TTL. */
-  async expireAbandoned(now = Date.now()): Promise<number> {
+  /** Sessions untouched for the TTL and not being written to by this node. */
+  async listAbandoned(now = Date.now()): Promise<UploadInfo[]> {
     const cutoff = new Date(now - this.options.ttlMs);
-    let reclaimed = 0;
+    const abandoned: UploadInfo[] = [];
     for await (const upload of this.store.listUploads()) {
-      if (upload.modified >= cutoff || this.sessions.get(upload.id)?.busy) continue;
-      this.sessions.delete(upload.id);
-      if (await this.store.deleteUpload(upload.id)) reclaimed++;
+      if (upload.modified < cutoff && !this.sessions.get(upload.id)?.busy) abandoned.push(upload);
     }
-    return reclaimed;
+    return abandoned;
+  }
+
+  /** Reclaims the bytes of sessions untouched for the TTL; returns those removed. */
+  async expireAbandonedUploads(now = Date.now()): Promise<UploadInfo[]> {
+    const removed: UploadInfo[] = [];
+    for (const upload of await this.listAbandoned(now)) {
+      if (this.sessions.get(upload.id)?.busy) continue;
+      this.sessions.delete(upload.id);
+      if (await this.store.deleteUpload(upload.id)) removed.push(upload);
+    }
+    return removed;
+  }
+
+  /** Reclaims the bytes of sessions untouched for the TTL; returns how many. */
+  async expireAbandoned(now = Date.now()): Promise<number> {
+    return (await this.expireAbandonedUploads(now)).length;
+  }
+
+  /**
+   * Publishes the verified upload as blob `digest`, links it into the repository, and commits:
+   * the upload keeps its own copy of the bytes until after the link, so if a garbage collection
+   * deleted the blob before the link was made (see services/gc.ts) the commit publishes it again.
+   */
+  private async publishAndLink(registry: string, repository: string, digest: string, writer: UploadWriter): Promise<void> {
+    try {
+      await writer.publish(digest);
+      await this.meta.linkBlob(registry, repository, digest, writer.size);
+    } catch (error) {
+      // Its bytes may be the blob's now: the session must not take more.
+      await writer.cancel();
+      throw error;
+    }
+    await writer.commit(digest);
+  }
+
+  /** Checks the storage quota before anything is published (the caller discards a refused upload). */
+  private async admit(registry: string, digest: string, size: number): Promise<void> {
+    await this.options.quota?.admitBlob(registry, { digest, size });
   }
 
   /** The session must have been opened for this registry and repository. */

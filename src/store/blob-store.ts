@@ -7,6 +7,8 @@ import type { Readable } from 'node:stream';
 
 export interface BlobInfo {
   size: number;
+  /** When the blob was last published (garbage collection's grace period for blobs without metadata). */
+  modified: Date;
 }
 
 export interface ByteRange {
@@ -41,6 +43,15 @@ export interface UploadWriter {
   truncate(size: number): Promise<void>;
   /** Streams the bytes written so far (to re-hash after a restart). */
   read(): Readable;
+  /**
+   * Makes the bytes durable and publishes them as blob `digest` (the caller has verified the
+   * digest), unless a blob with that digest exists; a blob published here counts as new
+   * (`modified` is now). Unlike `commit`, the upload keeps its own bytes and the writer stays
+   * open, so a later `commit(digest)` publishes them again should the blob have been deleted in
+   * between (a garbage collection racing with the caller's metadata link), and only then
+   * releases them. No more bytes may be appended after.
+   */
+  publish(digest: string): Promise<void>;
   /**
    * Makes the bytes durable and publishes them as blob `digest`; the caller has verified the
    * digest. If the blob already exists the upload is simply discarded. The writer is closed after.

@@ -32,6 +32,7 @@ const operationNames = [
   'append',
   'truncate',
   'readUpload',
+  'publish',
   'commit',
   'cancel',
   'close',
@@ -44,6 +45,7 @@ const uploadOperations: ReadonlySet<BlobStoreOperation> = new Set([
   'append',
   'truncate',
   'readUpload',
+  'publish',
   'commit',
   'cancel',
 ]);
@@ -159,6 +161,10 @@ class CheckedUploadWriter implements UploadWriter {
 
   read(): Readable {
     return this.meter.runSync('readUpload', () => this.meter.countBytes('readUpload', this.writer.read()));
+  }
+
+  publish(digest: string): Promise<void> {
+    return this.meter.run('publish', () => this.writer.publish(parseDigest(digest).digest));
   }
 
   commit(digest: string): Promise<void> {

@@ -9,14 +9,17 @@
  *                                 `openUpload`; removed by `commit` (renamed into `blobs/`),
  *                                 `cancel` and `deleteUpload`. Not fsynced until commit: after a
  *                                 crash an upload may be shorter than acknowledged (the service
- *                                 compares sizes and re-hashes on resume).
+ *                                 compares sizes and re-hashes on resume). `publish` hard-links
+ *                                 it into `blobs/` and keeps it, so the two names share one
+ *                                 file until `commit` or `cancel` drops this one.
  *     blobs/
  *       <algorithm>/              `sha256` or `sha512`
  *         <first two hex>/        fan-out directory, so no directory holds millions of entries;
  *                                 created on first use, never removed
  *           <encoded>             a published blob: exactly the bytes whose digest is
  *                                 `<algorithm>:<encoded>`, mode 0444, never modified. Appears only
- *                                 through an atomic rename of a complete, fdatasynced upload;
+ *                                 through an atomic rename or hard link of a complete,
+ *                                 fdatasynced upload, with the time of publishing as its mtime;
  *                                 removed only by `delete` (garbage collection).
  *
  * No temporary files exist besides `uploads/`: a crash at any point leaves either the upload or
@@ -27,7 +30,7 @@
  * a time: the service layer serialises requests for the same upload session.
  */
 import { constants, createReadStream } from 'node:fs';
-import { chmod, mkdir, open, opendir, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { chmod, link, mkdir, open, opendir, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { isDigestAlgorithm, parseDigest, type DigestAlgorithm } from '../oci/digest.ts';
@@ -63,7 +66,7 @@ export class FsBlobStore implements BlobStore {
   async stat(digest: string): Promise<BlobInfo | undefined> {
     try {
       const info = await stat(this.blobPath(digest));
-      return { size: info.size };
+      return { size: info.size, modified: info.mtime };
     } catch (error) {
       if (errorCode(error) === 'ENOENT') return undefined;
       throw error;
@@ -134,10 +137,16 @@ export class FsBlobStore implements BlobStore {
     }
     const path = this.uploadPath(id);
     const flags = options.create === false ? constants.O_RDWR : constants.O_RDWR | constants.O_CREAT;
-    const handle = await open(path, flags, 0o644);
+    const handle = await openUploadFile(path, flags);
     try {
-      const { size } = await handle.stat();
-      return new FsUploadWriter(id, path, handle, size, (digest) => this.publish(path, digest));
+      // An upload published by `publish` (and not yet committed, say after a crash) shares its
+      // file with the blob: it must never be written again.
+      const { size, nlink, mode } = await handle.stat();
+      const published = nlink > 1 || (mode & 0o222) === 0;
+      return new FsUploadWriter(id, path, handle, size, published, {
+        publish: (digest) => this.publish(path, digest),
+        link: (digest) => this.publishLink(path, digest),
+      });
     } catch (error) {
       await handle.close();
       throw error;
@@ -184,6 +193,21 @@ export class FsBlobStore implements BlobStore {
     await fsyncDir(fanOut);
   }
 
+  /** Publishes the (already fdatasynced) upload file at `uploadPath` as blob `digest` under a second name, keeping the upload. */
+  private async publishLink(uploadPath: string, digest: string): Promise<void> {
+    const blobPath = this.blobPath(digest);
+    const fanOut = dirname(blobPath);
+    await this.ensureDurableDir(fanOut);
+    try {
+      await link(uploadPath, blobPath);
+    } catch (error) {
+      if (errorCode(error) === 'EEXIST') return;
+      throw error;
+    }
+    await chmod(blobPath, 0o444);
+    await fsyncDir(fanOut);
+  }
+
   /**
    * Creates `dir` if needed and fsyncs every directory on its path below the root once per
    * process, so a new fan-out directory's own entry survives a crash — even when a concurrent
@@ -212,6 +236,14 @@ export class FsBlobStore implements BlobStore {
   }
 }
 
+interface Publisher {
+  /** Renames the upload into place (or drops it if the blob exists). */
+  publish(digest: string): Promise<void>;
+  /** Links the upload into place, keeping it. */
+  link(digest: string): Promise<void>;
+}
+
+/** Once published, an upload's file is also the blob's: it must never change again. */
 class FsUploadWriter implements UploadWriter {
   private handle: FileHandle | undefined;
   private written: number;
@@ -223,7 +255,8 @@ class FsUploadWriter implements UploadWriter {
     private readonly path: string,
     handle: FileHandle,
     size: number,
-    private readonly publish: (digest: string) => Promise<void>,
+    private published: boolean,
+    private readonly publisher: Publisher,
   ) {
     this.handle = handle;
     this.written = size;
@@ -235,6 +268,7 @@ class FsUploadWriter implements UploadWriter {
 
   append(source: AsyncIterable<Uint8Array>): Promise<number> {
     return this.exclusive(async (handle) => {
+      this.unpublished();
       const before = this.written;
       const iterator = source[Symbol.asyncIterator]();
       let batch: Uint8Array[] = [];
@@ -278,6 +312,7 @@ class FsUploadWriter implements UploadWriter {
 
   truncate(size: number): Promise<void> {
     return this.exclusive(async (handle) => {
+      this.unpublished();
       await handle.truncate(size);
       this.written = size;
     });
@@ -289,11 +324,22 @@ class FsUploadWriter implements UploadWriter {
     return createReadStream(this.path, { start: 0, end: this.written - 1, highWaterMark: READ_CHUNK_BYTES });
   }
 
+  publish(digest: string): Promise<void> {
+    return this.exclusive(async (handle) => {
+      const now = new Date();
+      await handle.utimes(now, now);
+      await handle.datasync();
+      this.published = true;
+      await this.publisher.link(digest);
+    });
+  }
+
   commit(digest: string): Promise<void> {
     return this.exclusive(async (handle) => {
+      if (!this.published) await handle.utimes(new Date(), new Date());
       await handle.datasync();
       await this.release(handle);
-      await this.publish(digest);
+      await this.publisher.publish(digest);
     });
   }
 
@@ -312,6 +358,10 @@ class FsUploadWriter implements UploadWriter {
   private async release(handle: FileHandle): Promise<void> {
     this.handle = undefined;
     await handle.close();
+  }
+
+  private unpublished(): void {
+    if (this.published) throw new RegistryError('BLOB_UPLOAD_INVALID', 'upload already published');
   }
 
   private current(): FileHandle {
@@ -355,6 +405,16 @@ async function closeQuietly(iterator: AsyncIterator<unknown>): Promise<void> {
     await iterator.return?.();
   } catch {
     // The write error is the one to report.
+  }
+}
+
+/** Opens an upload for writing, or read-only once published (mode 0444, see `publishLink`). */
+async function openUploadFile(path: string, flags: number): Promise<FileHandle> {
+  try {
+    return await open(path, flags, 0o644);
+  } catch (error) {
+    if (errorCode(error) !== 'EACCES') throw error;
+    return await open(path, constants.O_RDONLY);
   }
 }
 

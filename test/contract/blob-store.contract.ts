@@ -35,7 +35,7 @@ export function blobStoreContract(name: string, make: () => Promise<BlobStoreFix
         withStore(async ({ store }) => {
           const content = randomBytes(10_000);
           const digest = await publish(store, content);
-          assert.deepEqual(await store.stat(digest), { size: content.length });
+          assert.equal((await store.stat(digest))?.size, content.length);
           assert.deepEqual(await readAll(await store.read(digest)), content);
           assert.deepEqual(await collect(store.list()), [digest]);
         }));
@@ -51,7 +51,7 @@ export function blobStoreContract(name: string, make: () => Promise<BlobStoreFix
       it('reads an empty blob', () =>
         withStore(async ({ store }) => {
           const digest = await publish(store, Buffer.alloc(0));
-          assert.deepEqual(await store.stat(digest), { size: 0 });
+          assert.equal((await store.stat(digest))?.size, 0);
           assert.equal((await readAll(await store.read(digest))).length, 0);
         }));
 
@@ -289,7 +289,7 @@ export function blobStoreContract(name: string, make: () => Promise<BlobStoreFix
           assert.deepEqual(await collect(store.list()), []);
 
           await writer.commit(digest);
-          assert.deepEqual(await store.stat(digest), { size: content.length });
+          assert.equal((await store.stat(digest))?.size, content.length);
           assert.deepEqual(sha256(await readAll(await store.read(digest))), sha256(content));
           assert.deepEqual(await collect(store.list()), [digest]);
           assert.deepEqual(await collect(store.listUploads()), []);
@@ -330,7 +330,7 @@ export function blobStoreContract(name: string, make: () => Promise<BlobStoreFix
           await Promise.all(writers.map((writer) => writer.commit(digest)));
           assert.deepEqual(await collect(store.list()), [digest]);
           assert.deepEqual(await collect(store.listUploads()), []);
-          assert.deepEqual(await store.stat(digest), { size: content.length });
+          assert.equal((await store.stat(digest))?.size, content.length);
           assert.deepEqual(sha256(await readAll(await store.read(digest))), sha256(content));
         }));
 
@@ -342,6 +342,85 @@ export function blobStoreContract(name: string, make: () => Promise<BlobStoreFix
           for (const [index, digest] of digests.entries()) {
             assert.deepEqual(await readAll(await store.read(digest)), contents[index]);
           }
+        }));
+    });
+
+    describe('publish, then commit', () => {
+      it('publishes the blob and keeps the upload until commit', () =>
+        withStore(async ({ store }) => {
+          const content = randomBytes(300_000);
+          const digest = digestOf(content);
+          const id = randomUUID();
+          const writer = await store.openUpload(id);
+          await writer.append(chunked(content, [65_536]));
+          const before = Date.now();
+          await writer.publish(digest);
+          const info = await store.stat(digest);
+          assert.equal(info?.size, content.length);
+          assert.ok(info!.modified.getTime() >= before - 1000, 'a published blob counts as new');
+          assert.deepEqual(await readAll(await store.read(digest)), content);
+          assert.deepEqual((await collect(store.listUploads())).map((upload) => upload.id), [id]);
+          await writer.commit(digest);
+          assert.deepEqual(await collect(store.listUploads()), []);
+          assert.deepEqual(await readAll(await store.read(digest)), content);
+        }));
+
+      it('publishes again at commit when the blob was deleted in between', () =>
+        withStore(async ({ store }) => {
+          const content = randomBytes(70_000);
+          const digest = digestOf(content);
+          const writer = await store.openUpload(randomUUID());
+          await writer.append(chunked(content, [10_000]));
+          await writer.publish(digest);
+          assert.equal(await store.delete(digest), true);
+          assert.equal(await store.stat(digest), undefined);
+          await writer.commit(digest);
+          assert.deepEqual(await readAll(await store.read(digest)), content);
+          assert.deepEqual(await collect(store.listUploads()), []);
+        }));
+
+      it('leaves an existing blob as it is', () =>
+        withStore(async ({ store }) => {
+          const content = randomBytes(5000);
+          const digest = await publish(store, content);
+          const writer = await store.openUpload(randomUUID());
+          await writer.append(chunked(content, [1000]));
+          await writer.publish(digest);
+          await writer.commit(digest);
+          assert.deepEqual(await collect(store.list()), [digest]);
+          assert.deepEqual(await readAll(await store.read(digest)), content);
+        }));
+
+      it('refuses more bytes to a published upload opened again (as after a crash), and still commits it', () =>
+        withStore(async (fixture) => {
+          const content = randomBytes(3000);
+          const digest = digestOf(content);
+          const id = randomUUID();
+          const writer = await fixture.store.openUpload(id);
+          await writer.append(chunked(content, [1000]));
+          await writer.publish(digest);
+          await writer.close();
+          const store = await fixture.reopen();
+          const again = await store.openUpload(id, { create: false });
+          assert.equal(again.size, content.length);
+          await assert.rejects(again.append(chunked(Buffer.from('more'), [4])), isRegistryError('BLOB_UPLOAD_INVALID'));
+          await assert.rejects(again.truncate(0), isRegistryError('BLOB_UPLOAD_INVALID'));
+          assert.deepEqual(await readAll(again.read()), content);
+          await again.commit(digest);
+          assert.deepEqual(await readAll(await store.read(digest)), content);
+          assert.deepEqual(await collect(store.listUploads()), []);
+        }));
+
+      it('refuses more bytes once published', () =>
+        withStore(async ({ store }) => {
+          const writer = await store.openUpload(randomUUID());
+          await writer.append(chunked(Buffer.from('abc'), [3]));
+          await writer.publish(digestOf('abc'));
+          await assert.rejects(writer.append(chunked(Buffer.from('d'), [1])), isRegistryError('BLOB_UPLOAD_INVALID'));
+          await assert.rejects(writer.truncate(1), isRegistryError('BLOB_UPLOAD_INVALID'));
+          await writer.cancel();
+          assert.deepEqual(await readAll(await store.read(digestOf('abc'))), Buffer.from('abc'));
+          assert.deepEqual(await collect(store.listUploads()), []);
         }));
     });
 

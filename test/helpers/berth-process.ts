@@ -5,7 +5,7 @@ import https from 'node:https';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { killOnExit, makeTempDir, removeTempDir } from './exec.ts';
+import { killOnExit, makeTempDir, removeTempDir, run } from './exec.ts';
 
 const PROJECT_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const READY_TIMEOUT_MS = 20_000;
@@ -104,13 +104,23 @@ export async function startBerth(options: StartBerthOptions = {}): Promise<Berth
   return berth;
 }
 
+export interface ReferenceRegistryOptions {
+  /** Require this user's Basic credentials (an htpasswd file made with `htpasswd -B`). */
+  htpasswdUser?: { username: string; password: string };
+}
+
 /** Runs Distribution 2.8 (Debian's `docker-registry`) with deletes enabled, as a reference. */
-export async function startReferenceRegistry(): Promise<RegistryProcess> {
+export async function startReferenceRegistry(options: ReferenceRegistryOptions = {}): Promise<RegistryProcess> {
   const workDir = await makeTempDir('reference-registry');
   const dataDir = join(workDir, 'data');
   await mkdir(dataDir);
   const port = await freePort();
   const configFile = join(workDir, 'registry.yml');
+  const htpasswdFile = join(workDir, 'htpasswd');
+  if (options.htpasswdUser) {
+    const { stdout } = await run('htpasswd', ['-Bbn', options.htpasswdUser.username, options.htpasswdUser.password]);
+    await writeFile(htpasswdFile, stdout);
+  }
   await writeFile(
     configFile,
     [
@@ -120,6 +130,7 @@ export async function startReferenceRegistry(): Promise<RegistryProcess> {
       `  filesystem: {rootdirectory: ${dataDir}}`,
       '  delete: {enabled: true}',
       `http: {addr: 127.0.0.1:${port}, secret: reference-registry-secret}`,
+      ...(options.htpasswdUser ? [`auth: {htpasswd: {realm: reference-registry, path: ${htpasswdFile}}}`] : []),
       '',
     ].join('\n'),
   );

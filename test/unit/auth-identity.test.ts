@@ -138,8 +138,9 @@ describe('identity service', () => {
       assert.equal(byAppId.principalName, 'ci');
       const byPrincipalId = await auth.identity.createRoleAssignment(alice.principalId, 'Reader', '/');
 
-      assert.deepEqual((await auth.identity.listRoleAssignments({})).map((a) => a.id), [byName.id, byAppId.id, byPrincipalId.id]);
-      assert.deepEqual((await auth.identity.listRoleAssignments({ assignee: 'alice' })).map((a) => a.id), [byName.id, byPrincipalId.id]);
+      // Listed by creation time; assignments made within the same millisecond may come in any order.
+      assert.deepEqual((await auth.identity.listRoleAssignments({})).map((a) => a.id).sort(), [byName.id, byAppId.id, byPrincipalId.id].sort());
+      assert.deepEqual((await auth.identity.listRoleAssignments({ assignee: 'alice' })).map((a) => a.id).sort(), [byName.id, byPrincipalId.id].sort());
       assert.deepEqual((await auth.identity.listRoleAssignments({ assignee: sp.appId })).map((a) => a.id), [byAppId.id]);
       assert.deepEqual((await auth.identity.listRoleAssignments({ scope: '/registries/contoso/' })).map((a) => a.id), [byName.id]);
       assert.deepEqual((await auth.identity.listRoleAssignments({ role: 'Reader' })).map((a) => a.id), [byPrincipalId.id]);

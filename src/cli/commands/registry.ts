@@ -5,6 +5,7 @@ import { listOf } from '../collections.ts';
 import { examples, handler } from '../context.ts';
 import type { TableColumn } from '../output.ts';
 import { confirm } from '../prompt.ts';
+import { parseSize } from '../sizes.ts';
 
 const skus = ['Basic', 'Standard', 'Premium'];
 
@@ -96,21 +97,31 @@ export function registerRegistryCommands(program: Command): void {
       .option('-n, --name <name>', 'registry name (default: the configured registry)')
       .option('--admin-enabled [true|false]', 'enable or disable the admin user', parseBoolean)
       .option('--anonymous-pull-enabled [true|false]', 'allow pulls without credentials', parseBoolean)
-      .addOption(new Option('--sku <sku>', 'service tier').choices(skus))
+      .addOption(new Option('--sku <sku>', 'service tier (sets the storage quota to the tier\'s)').choices(skus))
+      .addOption(
+        new Option('--storage-quota <size>', 'storage quota, e.g. 50GiB or 500MB; pushes that would exceed it are refused (installation owner only)').argParser(parseSize),
+      )
       .action(
-        handler<{ name?: string; adminEnabled?: boolean; anonymousPullEnabled?: boolean; sku?: string }>(async (options, context) => {
+        handler<{ name?: string; adminEnabled?: boolean; anonymousPullEnabled?: boolean; sku?: string; storageQuota?: number }>(async (options, context) => {
           const registry = context.registry(options.name);
           const body = {
             ...(options.sku !== undefined && { sku: options.sku }),
             ...(options.adminEnabled !== undefined && { adminUserEnabled: options.adminEnabled }),
             ...(options.anonymousPullEnabled !== undefined && { anonymousPullEnabled: options.anonymousPullEnabled }),
           };
-          context.print(await context.client.mgmt('PATCH', registryPath(registry), body), registryTable);
+          const quotaOnly = options.storageQuota !== undefined && Object.keys(body).length === 0;
+          // Settings first: a SKU change sets the SKU's quota, which --storage-quota then overrides.
+          const updated = quotaOnly ? undefined : await context.client.mgmt('PATCH', registryPath(registry), body);
+          if (options.storageQuota !== undefined) {
+            await context.client.mgmt('PUT', `${registryPath(registry)}/storage-quota`, { storageQuotaBytes: options.storageQuota });
+          }
+          context.print(updated ?? (await context.client.mgmt('GET', registryPath(registry))), registryTable);
         }),
       ),
     [
       ['Enable the admin user.', 'berth update -n contoso --admin-enabled true'],
       ['Allow anonymous pulls and move to Premium.', 'berth update -n contoso --anonymous-pull-enabled true --sku Premium'],
+      ['Limit the storage of a registry to 50 GiB.', 'berth update -n contoso --storage-quota 50GiB'],
     ],
   );
 
