@@ -14,6 +14,7 @@ import type { IdentityService } from './auth/identity-service.ts';
 import { openBlobStore } from './store/index.ts';
 import { BlobService } from './services/blobs.ts';
 import { ManifestService } from './services/manifests.ts';
+import { PurgeService } from './purge/purge-service.ts';
 import { RegistryDirectory } from './services/registry-directory.ts';
 import { UploadService } from './services/uploads.ts';
 import { GarbageCollector } from './services/gc.ts';
@@ -21,6 +22,7 @@ import { scheduleCollections } from './services/gc-schedule.ts';
 import { StorageQuota } from './services/quota.ts';
 import { UsageService } from './services/usage.ts';
 import { ListingService } from './services/listings.ts';
+import { AttributeService } from './services/attributes.ts';
 import { ImportService } from './import/import-service.ts';
 import { installationRegistryResolver } from './import/installation-hosts.ts';
 import { importPipeline } from './import/outbound.ts';
@@ -126,7 +128,7 @@ export async function buildBerth(config: Config, options: BuildOptions = {}): Pr
   const routes = await registerOpenApi(app, version);
   await app.register(registryPlugin, { directory, services, gate });
   await app.register(tokenApi, { directory, authenticator: auth.authenticator, tokens: auth.tokens });
-  await app.register(acrApi, { directory, listings: new ListingService(meta), gate });
+  await app.register(acrApi, { directory, listings: new ListingService(meta), attributes: new AttributeService(meta, services.manifests), gate });
   await app.register(managementApi, {
     prefix: '/mgmt/v1',
     directory,
@@ -141,6 +143,8 @@ export async function buildBerth(config: Config, options: BuildOptions = {}): Pr
     imports,
     gc,
     usage: new UsageService(meta, quota),
+    purge: new PurgeService(meta, services.manifests),
+    quarantinePolicies: meta.attributes,
   });
 
   tls?.attach(app.server);

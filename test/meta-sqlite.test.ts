@@ -73,7 +73,7 @@ describe('migration 0002_identity', () => {
       assert.equal(registry?.quotaBytes, 100 * 1024 ** 3);
       assert.equal(registry?.adminUserEnabled, false);
       assert.deepEqual(await store.listTagDetails('oldregistry', 'app', {}), [
-        { name: 'latest', digest: 'sha256:aa', createdTime: '2025-06-01T00:00:00.000Z', lastUpdateTime: '2025-06-01T00:00:00.000Z' },
+        { name: 'latest', digest: 'sha256:aa', createdTime: '2025-06-01T00:00:00.000Z', lastUpdateTime: '2025-06-01T00:00:00.000Z', changeableAttributes: { deleteEnabled: true, writeEnabled: true, readEnabled: true, listEnabled: true } },
       ]);
       const [manifest] = await store.listManifestDetails('oldregistry', 'app', {});
       assert.equal(manifest?.lastUpdateTime, '2025-06-01T00:00:00.000Z');

@@ -57,7 +57,7 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
     transformObject: (document) => {
       if (!('openapiObject' in document)) return document.swaggerObject;
       const paths: Record<string, unknown> = { ...document.openapiObject.paths };
-      for (const route of acrRoutes) paths[route.path] = { get: acrOperation(route) };
+      for (const route of acrRoutes) paths[route.path] = { ...(paths[route.path] as object | undefined), [route.method.toLowerCase()]: acrOperation(route) };
       return { ...document.openapiObject, paths } as typeof document.openapiObject;
     },
   });
@@ -69,6 +69,9 @@ function acrOperation(route: (typeof acrRoutes)[number]): object {
     ...(route.path.includes('{repository}')
       ? [{ name: 'repository', in: 'path', required: true, description: 'repository name; may contain "/"', schema: { type: 'string' } }]
       : []),
+    ...(route.path.includes('{reference}')
+      ? [{ name: 'reference', in: 'path', required: true, description: 'a tag (under _tags) or a digest (under _manifests)', schema: { type: 'string' } }]
+      : []),
     ...Object.entries(route.query).map(([name, schema]) => ({ name, in: 'query', required: false, schema })),
   ];
   const error = (description: string) => ({ description, content: { 'application/json': { schema: ociErrors } } });
@@ -76,8 +79,10 @@ function acrOperation(route: (typeof acrRoutes)[number]): object {
     summary: route.summary,
     tags: ['acr'],
     parameters,
+    ...(route.body && { requestBody: { required: true, content: { 'application/json': { schema: route.body } } } }),
     responses: {
-      200: { description: 'OK', content: { 'application/json': { schema: route.response } } },
+      ...(route.method === 'DELETE' ? { 202: { description: 'Deleted', content: { 'application/json': { schema: route.response } } } } : { 200: { description: 'OK', content: { 'application/json': { schema: route.response } } } }),
+      409: error('DENIED: locked (the message names the lock)'),
       401: error('authentication required (Bearer challenge)'),
       403: error('DENIED'),
       404: error('NAME_UNKNOWN'),

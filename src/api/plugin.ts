@@ -7,6 +7,7 @@ import type { IdentityService } from '../auth/identity-service.ts';
 import type { Authenticator, Authorizer, TokenIssuer } from '../auth/services.ts';
 import type { ImportService } from '../import/import-service.ts';
 import type { CallerResolver } from '../oauth/callers.ts';
+import type { PurgeService } from '../purge/purge-service.ts';
 import type { GarbageCollector } from '../services/gc.ts';
 import type { RegistryDirectory } from '../services/registry-directory.ts';
 import type { UsageService } from '../services/usage.ts';
@@ -15,6 +16,8 @@ import { installManagementAccess } from './access.ts';
 import { gcApi } from './gc.ts';
 import { importsApi } from './imports.ts';
 import { problemOf, sendProblem } from './problem.ts';
+import { purgeApi } from './purge.ts';
+import { quarantinePolicyApi, type QuarantinePolicyApiOptions } from './quarantine-policy.ts';
 import { registriesApi } from './registries.ts';
 import { roleAssignmentsApi } from './role-assignments.ts';
 import { scopeMapsApi } from './scope-maps.ts';
@@ -40,6 +43,8 @@ export interface ManagementApiOptions {
   imports: ImportService;
   gc: GarbageCollector;
   usage: UsageService;
+  purge: PurgeService;
+  quarantinePolicies: QuarantinePolicyApiOptions['policies'];
 }
 
 export async function managementApi(app: FastifyInstance, options: ManagementApiOptions): Promise<void> {
@@ -77,4 +82,6 @@ export async function managementApi(app: FastifyInstance, options: ManagementApi
   await app.register(importsApi, { directory, authorizer, authenticator: options.authenticator, imports: options.imports });
   await app.register(gcApi, { gc: options.gc });
   await app.register(usageApi, { usage: options.usage });
+  await app.register(purgeApi, { purge: options.purge, directory });
+  await app.register(quarantinePolicyApi, { policies: options.quarantinePolicies });
 }

@@ -100,6 +100,18 @@ export class BerthClient {
     return parseJson<T>(await this.dataPlane(registry, 'GET', path, { accept: 'application/json' }), `GET ${path}`);
   }
 
+  /** `PATCH /acr/v1/...` with a JSON body (lock changes, quarantine decisions). */
+  async acrPatch<T>(registry: string, path: string, body: unknown): Promise<T> {
+    const response = await this.send({
+      method: 'PATCH',
+      path,
+      host: await this.loginServer(registry),
+      headers: { accept: 'application/json', 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return parseJson<T>(response, `PATCH ${path}`);
+  }
+
   /**
    * Every item of a paged `/acr/v1` listing (following `Link: <...>; rel="next"`), or the first
    * `limit` of them.

@@ -5,6 +5,8 @@ import { registerCredentialCommands } from './commands/credential.ts';
 import { registerGcCommands } from './commands/gc.ts';
 import { registerImportCommand } from './commands/import.ts';
 import { registerLoginCommand } from './commands/login.ts';
+import { registerPurgeCommand } from './commands/purge.ts';
+import { registerQuarantineCommands } from './commands/quarantine.ts';
 import { registerRegistryCommands } from './commands/registry.ts';
 import { registerRepositoryCommands } from './commands/repository.ts';
 import { registerRoleCommands } from './commands/role.ts';
@@ -43,7 +45,9 @@ export function buildProgram(): Command {
   registerTokenCommands(program);
   registerRepositoryCommands(program);
   registerGcCommands(program);
+  registerPurgeCommand(program);
   registerImportCommand(program);
   registerWebhookCommands(program);
+  registerQuarantineCommands(program);
   return program;
 }

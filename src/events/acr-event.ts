@@ -7,7 +7,8 @@
  *
  * A push sends one event per tag it applied (or one without a tag when pushed by digest); a
  * manifest delete sends one `delete` event whose target has no tag or size, as ACR's does. A tag
- * deleted alone sends none (ACR fires no webhook for it). Event ids are stable: the outbox
+ * deleted alone sends none (ACR fires no webhook for it). A push held in quarantine sends
+ * `quarantine` events shaped as the push's. Event ids are stable: the outbox
  * event's id, or, for a push of several tags, an id derived from it and the tag, so a receiver
  * can recognise a redelivery.
  */
@@ -65,7 +66,9 @@ export function webhookMessagesOf(event: StoredEvent): WebhookMessage[] {
   });
 
   switch (event.action) {
-    case 'push': {
+    case 'push':
+    case 'quarantine': {
+      const action = event.action;
       const target = (tag?: string): AcrEventTarget => ({
         ...(event.mediaType !== null && { mediaType: event.mediaType }),
         ...(event.size !== null && { size: event.size }),
@@ -74,9 +77,9 @@ export function webhookMessagesOf(event: StoredEvent): WebhookMessage[] {
         repository: event.repository,
         ...(tag !== undefined && { tag }),
       });
-      if (event.tags.length === 0) return [message('push', event.id, target())];
-      if (event.tags.length === 1) return [message('push', event.id, target(event.tags[0]))];
-      return event.tags.map((tag) => message('push', derivedId(event.id, tag), target(tag)));
+      if (event.tags.length === 0) return [message(action, event.id, target())];
+      if (event.tags.length === 1) return [message(action, event.id, target(event.tags[0]))];
+      return event.tags.map((tag) => message(action, derivedId(event.id, tag), target(tag)));
     }
     case 'delete':
       return [

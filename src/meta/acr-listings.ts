@@ -7,6 +7,8 @@
  */
 import type { Kysely } from 'kysely';
 import type { ListingOrder, ListingPage, ManifestDetail, RepositoryInfo, TagDetail } from './meta-store.ts';
+import { toAttributes } from './kysely-attribute-store.ts';
+import type { QuarantineState } from './attribute-store.ts';
 import type { Database } from './schema.ts';
 
 type Db = Kysely<Database>;
@@ -57,15 +59,19 @@ export async function tagDetails(
   db: Db,
   registry: string,
   repository: string,
-  page: ListingPage & { digest?: string },
+  page: ListingPage & { digest?: string; name?: string; includeHidden?: boolean },
 ): Promise<TagDetail[]> {
   if (page.n === 0) return [];
   let query = db
     .selectFrom('repositories as r')
     .innerJoin('tags as t', 't.repository_id', 'r.id')
-    .select(['t.name', 't.digest', 't.created_at', 't.updated_at'])
+    .innerJoin('manifests as lm', (join) => join.onRef('lm.repository_id', '=', 't.repository_id').onRef('lm.digest', '=', 't.digest'))
+    .select(['t.name', 't.digest', 't.created_at', 't.updated_at', 't.delete_enabled', 't.write_enabled', 't.read_enabled', 't.list_enabled'])
     .where('r.registry', '=', registry)
     .where('r.name', '=', repository)
+    // List-disabled tags, and tags of list-disabled manifests, are hidden (but can be shown by name).
+    .$if(!page.includeHidden, (qb) => qb.where('t.list_enabled', '=', 1).where('lm.list_enabled', '=', 1))
+    .$if(page.name !== undefined, (qb) => qb.where('t.name', '=', page.name as string))
     .$if(page.digest !== undefined, (qb) => qb.where('t.digest', '=', page.digest as string));
 
   const order = page.orderby;
@@ -102,10 +108,16 @@ export async function tagDetails(
     digest: row.digest,
     createdTime: row.created_at ?? row.updated_at,
     lastUpdateTime: row.updated_at,
+    changeableAttributes: toAttributes(row),
   }));
 }
 
-export async function manifestDetails(db: Db, registry: string, repository: string, page: ListingPage): Promise<ManifestDetail[]> {
+export async function manifestDetails(
+  db: Db,
+  registry: string,
+  repository: string,
+  page: ListingPage & { digest?: string; includeHidden?: boolean },
+): Promise<ManifestDetail[]> {
   if (page.n === 0) return [];
   let query = db
     .selectFrom('repositories as r')
@@ -121,9 +133,17 @@ export async function manifestDetails(db: Db, registry: string, repository: stri
       'm.size',
       'm.created_at',
       'm.updated_at',
+      'm.delete_enabled',
+      'm.write_enabled',
+      'm.read_enabled',
+      'm.list_enabled',
+      'm.quarantine_state',
+      'm.quarantine_details',
     ])
     .where('r.registry', '=', registry)
-    .where('r.name', '=', repository);
+    .where('r.name', '=', repository)
+    .$if(!page.includeHidden, (qb) => qb.where('m.list_enabled', '=', 1))
+    .$if(page.digest !== undefined, (qb) => qb.where('m.digest', '=', page.digest as string));
 
   const order = page.orderby;
   if (order === undefined) {
@@ -183,6 +203,11 @@ export async function manifestDetails(db: Db, registry: string, repository: stri
     createdTime: row.created_at,
     lastUpdateTime: row.updated_at ?? row.created_at,
     tags: tags.get(row.digest) ?? [],
+    changeableAttributes: {
+      ...toAttributes(row),
+      quarantineState: row.quarantine_state as QuarantineState | null,
+      quarantineDetails: row.quarantine_details,
+    },
   }));
 }
 

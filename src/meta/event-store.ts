@@ -10,8 +10,11 @@
  * cursor and never miss an event that commits late.
  */
 
-/** What changed. `untag`: a tag was deleted alone (its manifest stays). */
-export type ChangeAction = 'push' | 'delete' | 'untag';
+/**
+ * What changed. `untag`: a tag was deleted alone (its manifest stays). `quarantine`: a push while
+ * the quarantine policy is on (its `push` is recorded when it is released).
+ */
+export type ChangeAction = 'push' | 'delete' | 'untag' | 'quarantine';
 
 /** The request that made a change, for the events' `request` and audit. */
 export interface ChangeOrigin {

@@ -16,6 +16,7 @@ import { KyselyIdentityStore } from './kysely-identity-store.ts';
 import { KyselyWebhookStore } from './kysely-webhook-store.ts';
 import { KyselyCollectionStore } from './kysely-collection-store.ts';
 import { KyselyUsageStore } from './kysely-usage-store.ts';
+import { KyselyAttributeStore } from './kysely-attribute-store.ts';
 import {
   MissingReferencesError,
   RegistryExistsError,
@@ -159,6 +160,7 @@ function prepareQueries(db: Db) {
         architecture: string | null;
         os: string | null;
         imageSize: number | null;
+        quarantineState: string | null;
       }) =>
         db
           .insertInto('manifests')
@@ -177,6 +179,7 @@ function prepareQueries(db: Db) {
             os: p.os,
             image_size: p.imageSize,
             updated_at: p.now,
+            quarantine_state: p.quarantineState,
           })
           .onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing())
           .returning('digest'),
@@ -255,6 +258,16 @@ function prepareQueries(db: Db) {
         .where('r.registry', '=', p.registry)
         .where('r.name', '=', p.repository)
         .where('t.name', '>', p.last)
+        .where('t.list_enabled', '=', 1)
+        .where(({ exists, selectFrom }) =>
+          exists(
+            selectFrom('manifests as m')
+              .select('m.digest')
+              .whereRef('m.repository_id', '=', 't.repository_id')
+              .whereRef('m.digest', '=', 't.digest')
+              .where('m.list_enabled', '=', 1),
+          ),
+        )
         .orderBy('t.name')
         .limit(p.limit),
     ),
@@ -265,6 +278,7 @@ function prepareQueries(db: Db) {
         .select('r.name')
         .where('r.registry', '=', p.registry)
         .where('r.name', '>', p.last)
+        .where('r.list_enabled', '=', 1)
         .where(({ exists, selectFrom }) =>
           exists(selectFrom('manifests as m').select('m.digest').whereRef('m.repository_id', '=', 'r.id')),
         )
@@ -293,6 +307,7 @@ export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
   readonly webhooks: KyselyWebhookStore;
   readonly collection: KyselyCollectionStore;
   readonly usage: KyselyUsageStore;
+  readonly attributes: KyselyAttributeStore;
 
   /** `db` must already be migrated (`migrateToLatest`). */
   constructor(db: Db, dialect: SqlDialect) {
@@ -304,6 +319,7 @@ export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
     this.webhooks = new KyselyWebhookStore(db, dialect);
     this.collection = new KyselyCollectionStore(db, dialect);
     this.usage = new KyselyUsageStore(db);
+    this.attributes = new KyselyAttributeStore(db, this.events);
   }
 
   async close(): Promise<void> {
@@ -460,8 +476,11 @@ export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
         architecture: manifest.architecture ?? null,
         os: manifest.os ?? null,
         imageSize: manifest.imageSize ?? null,
+        quarantineState: manifest.quarantined ? 'Pending' : null,
       });
 
+      // A re-push of a manifest still held (Pending or Failed) stays held and is announced as such.
+      let held = inserted.length > 0 && manifest.quarantined === true;
       // An existing manifest already has its references: they were written with it.
       if (inserted.length > 0) {
         const references = [
@@ -472,12 +491,14 @@ export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
           await this.#queries.insertReference.execute(trx, { repositoryId, parent: manifest.digest, kind, child });
         }
       } else {
-        await trx
+        const existing = await trx
           .updateTable('manifests')
           .set({ updated_at: now })
           .where('repository_id', '=', repositoryId)
           .where('digest', '=', manifest.digest)
-          .execute();
+          .returning('quarantine_state')
+          .executeTakeFirst();
+        held = existing?.quarantine_state === 'Pending' || existing?.quarantine_state === 'Failed';
       }
 
       for (const name of tags) {
@@ -486,7 +507,7 @@ export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
       await this.events.append(
         trx,
         {
-          action: 'push',
+          action: held ? 'quarantine' : 'push',
           registry: manifest.registry,
           repository: manifest.repository,
           digest: manifest.digest,
@@ -638,11 +659,11 @@ export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
     return await repositoryInfo(this.#db, registry, repository);
   }
 
-  async listTagDetails(registry: string, repository: string, page: ListingPage & { digest?: string }): Promise<TagDetail[]> {
+  async listTagDetails(registry: string, repository: string, page: ListingPage & { digest?: string; name?: string; includeHidden?: boolean }): Promise<TagDetail[]> {
     return await tagDetails(this.#db, registry, repository, page);
   }
 
-  async listManifestDetails(registry: string, repository: string, page: ListingPage): Promise<ManifestDetail[]> {
+  async listManifestDetails(registry: string, repository: string, page: ListingPage & { digest?: string; includeHidden?: boolean }): Promise<ManifestDetail[]> {
     return await manifestDetails(this.#db, registry, repository, page);
   }
 

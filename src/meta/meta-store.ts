@@ -8,6 +8,7 @@
  * (`linkBlob`, `putManifest`) throw `RegistryNotFoundError`.
  */
 
+import type { AttributeStore, ChangeableAttributes, ManifestAttributes } from './attribute-store.ts';
 import type { CollectionStore } from './collection-store.ts';
 import type { ChangeOrigin, EventStore } from './event-store.ts';
 import type { IdentityStore } from './identity-store.ts';
@@ -86,6 +87,8 @@ export interface NewManifest {
   imageSize?: number | null;
   /** The request that pushed it, for the push event the put records. */
   origin?: ChangeOrigin | null;
+  /** Pushed while the quarantine policy is on: a new manifest starts `Pending`, and the event is `quarantine`. */
+  quarantined?: boolean;
 }
 
 export interface Page {
@@ -116,6 +119,7 @@ export interface TagDetail {
   digest: string;
   createdTime: string;
   lastUpdateTime: string;
+  changeableAttributes: ChangeableAttributes;
 }
 
 export interface ManifestDetail {
@@ -130,6 +134,7 @@ export interface ManifestDetail {
   lastUpdateTime: string;
   /** In byte order. */
   tags: string[];
+  changeableAttributes: ManifestAttributes;
 }
 
 export type DeleteManifestResult =
@@ -148,6 +153,8 @@ export interface MetaStore extends IdentityStore {
   readonly collection: CollectionStore;
   /** Storage and counts per registry, and the storage quota. */
   readonly usage: UsageStore;
+  /** Locks, quarantine states and the quarantine policy. */
+  readonly attributes: AttributeStore;
 
   /** Settings default to Standard, admin user and anonymous pull disabled, no group or location. */
   createRegistry(name: string, settings?: Partial<RegistrySettings>): Promise<RegistryRecord>;
@@ -197,9 +204,9 @@ export interface MetaStore extends IdentityStore {
 
   /** True when the repository exists and holds at least one manifest. */
   repositoryExists(registry: string, repository: string): Promise<boolean>;
-  /** Tags in lexical (byte) order. */
+  /** Tags in lexical (byte) order, without list-disabled tags or tags of list-disabled manifests. */
   listTags(registry: string, repository: string, page: Page): Promise<string[]>;
-  /** Repositories holding at least one manifest, in lexical (byte) order. */
+  /** Repositories holding at least one manifest, in lexical (byte) order, without list-disabled ones. */
   listRepositories(registry: string, page: Page): Promise<string[]>;
   /** Manifests in the repository whose subject is `subject`, optionally filtered by artifact type. */
   listReferrers(registry: string, repository: string, subject: string, artifactType?: string): Promise<ReferrerRecord[]>;
@@ -210,9 +217,9 @@ export interface MetaStore extends IdentityStore {
    * Tags with their manifests, optionally only those on `digest`. `last` is the last tag name of
    * the previous page; in a time order it must still exist, or the page is empty.
    */
-  listTagDetails(registry: string, repository: string, page: ListingPage & { digest?: string }): Promise<TagDetail[]>;
-  /** Manifests with their tags; `last` is the last digest of the previous page (as for tags). */
-  listManifestDetails(registry: string, repository: string, page: ListingPage): Promise<ManifestDetail[]>;
+  listTagDetails(registry: string, repository: string, page: ListingPage & { digest?: string; name?: string; includeHidden?: boolean }): Promise<TagDetail[]>;
+  /** Manifests with their tags; `last` is the last digest of the previous page (as for tags). List-disabled ones only with `includeHidden`. */
+  listManifestDetails(registry: string, repository: string, page: ListingPage & { digest?: string; includeHidden?: boolean }): Promise<ManifestDetail[]>;
 }
 
 export class MissingReferencesError extends Error {

@@ -458,6 +458,31 @@ function gcUsage(): Migration {
   };
 }
 
+/** Changeable attributes (locks) of repositories, tags and manifests; quarantine state and policy. */
+function attributesQuarantine(): Migration {
+  const lockColumns = ['delete_enabled', 'write_enabled', 'read_enabled', 'list_enabled'];
+  return {
+    async up(db: Kysely<any>) {
+      for (const table of ['repositories', 'tags', 'manifests']) {
+        for (const column of lockColumns) {
+          await db.schema.alterTable(table).addColumn(column, 'integer', (c) => c.notNull().defaultTo(1)).execute();
+        }
+      }
+      await db.schema.alterTable('manifests').addColumn('quarantine_state', 'text').execute();
+      await db.schema.alterTable('manifests').addColumn('quarantine_details', 'text').execute();
+      await db.schema.alterTable('registries').addColumn('quarantine_enabled', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.alterTable('registries').dropColumn('quarantine_enabled').execute();
+      await db.schema.alterTable('manifests').dropColumn('quarantine_details').execute();
+      await db.schema.alterTable('manifests').dropColumn('quarantine_state').execute();
+      for (const table of ['manifests', 'tags', 'repositories']) {
+        for (const column of lockColumns) await db.schema.alterTable(table).dropColumn(column).execute();
+      }
+    },
+  };
+}
+
 export function migrations(dialect: SqlDialect): Record<string, Migration> {
   return {
     '0001_registry_core': registryCore(dialect),
@@ -465,6 +490,7 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
     '0003_drop_upload_sessions': dropUploadSessions(dialect),
     '0004_events_webhooks': eventsWebhooks(dialect),
     '0005_gc_usage': gcUsage(),
+    '0006_attributes_quarantine': attributesQuarantine(),
   };
 }
 

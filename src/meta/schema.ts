@@ -112,13 +112,23 @@ export interface RegistriesTable {
   location: string | null;
   quota_bytes: Generated<number>;
   webhook_limit: Generated<number>;
+  /** 1 while the quarantine policy is enabled (0006). */
+  quarantine_enabled: Generated<number>;
   admin_password1_hash: string | null;
   admin_password1_created_at: string | null;
   admin_password2_hash: string | null;
   admin_password2_created_at: string | null;
 }
 
-export interface RepositoriesTable {
+/** Changeable attributes (0006): 1 = enabled, the default; 0 = locked. */
+export interface LockColumns {
+  delete_enabled: Generated<number>;
+  write_enabled: Generated<number>;
+  read_enabled: Generated<number>;
+  list_enabled: Generated<number>;
+}
+
+export interface RepositoriesTable extends LockColumns {
   id: Generated<number>;
   registry: string;
   name: string;
@@ -141,7 +151,7 @@ export interface RepositoryBlobsTable {
   linked_at: string;
 }
 
-export interface ManifestsTable {
+export interface ManifestsTable extends LockColumns {
   repository_id: number;
   digest: string;
   media_type: string;
@@ -158,6 +168,9 @@ export interface ManifestsTable {
   image_size: number | null;
   /** Nullable column (added by 0002, which filled it for existing rows); always written. */
   updated_at: string;
+  /** 'Pending' | 'Passed' | 'Failed'; null when never quarantined (0006). */
+  quarantine_state: string | null;
+  quarantine_details: string | null;
 }
 
 export type ReferenceKind = 'blob' | 'manifest';
@@ -169,7 +182,7 @@ export interface ManifestReferencesTable {
   kind: ReferenceKind;
 }
 
-export interface TagsTable {
+export interface TagsTable extends LockColumns {
   repository_id: number;
   name: string;
   digest: string;

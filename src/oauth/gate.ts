@@ -57,6 +57,14 @@ export class DataPlaneGate {
     throw new RegistryError('DENIED');
   }
 
+  /**
+   * Whether the caller's principal may do `action`, whatever its bearer token was issued for: for
+   * rights no client asks a token for, such as pulling quarantined content.
+   */
+  async principalMay(caller: Caller, registry: string, repository: string | undefined, action: Action): Promise<boolean> {
+    return this.authorizer.authorize(caller.principal, registry, repository, action);
+  }
+
   /** Whether an admitted caller may also do `action` on another repository, e.g. the source of a mount. */
   async permits(caller: Caller, registry: string, repository: string | undefined, action: Action): Promise<boolean> {
     if (!tokenGrants(caller, repository, action)) return false;

@@ -32,6 +32,8 @@ export interface RegistryContext {
    * repository of the registry (`undefined`: on every repository), e.g. a mount's source.
    */
   may(repository: string | undefined, action: RepositoryAction): Promise<boolean>;
+  /** Whether the caller's principal may do `action`, whatever its token was issued for (quarantine reads). */
+  principalMay(repository: string | undefined, action: RepositoryAction): Promise<boolean>;
 }
 
 export type RegistryHandler = (context: RegistryContext) => Promise<void>;

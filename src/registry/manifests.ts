@@ -8,8 +8,9 @@ import { changeOrigin } from './change-origin.ts';
 import type { RegistryContext } from './context.ts';
 import { queryValues } from './http.ts';
 
-async function fetchManifest({ registry, params, services, request }: RegistryContext): Promise<ManifestRecord> {
-  return services.manifests.get(registry, params.name, parseManifestReference(params.ref), request.headers.accept);
+async function fetchManifest({ registry, params, services, request, principalMay }: RegistryContext): Promise<ManifestRecord> {
+  const mayReadQuarantined = () => principalMay(params.name, 'quarantine_read');
+  return services.manifests.get(registry, params.name, parseManifestReference(params.ref), request.headers.accept, mayReadQuarantined);
 }
 
 function manifestHeaders(context: RegistryContext, manifest: ManifestRecord): void {

@@ -37,7 +37,8 @@ export async function registryPlugin(app: FastifyInstance, options: RegistryPlug
     const registry = await directory.resolveHost(request.headers.host);
     const caller = await gate.admit(request, registry, params.name || undefined, route.action);
     const may: RegistryContext['may'] = (repository, action) => gate.permits(caller, registry, repository, action);
-    await route.handler({ registry, params, services, request, reply, caller, may });
+    const principalMay: RegistryContext['principalMay'] = (repository, action) => gate.principalMay(caller, registry, repository, action);
+    await route.handler({ registry, params, services, request, reply, caller, may, principalMay });
   };
 
   app.route({

@@ -11,6 +11,7 @@ import type { ChangeOrigin } from '../meta/event-store.ts';
 import { MissingReferencesError, type ManifestRecord, type MetaStore, type Page, type ReferrerRecord } from '../meta/meta-store.ts';
 import type { BlobStore } from '../store/blob-store.ts';
 import type { StorageQuota } from './quota.ts';
+import { LockGuard, type QuarantineAccess } from './locks.ts';
 
 export interface StoredManifest {
   digest: string;
@@ -28,12 +29,16 @@ const hostPlatform = {
 const MAX_CONFIG_BYTES = 1024 * 1024;
 
 export class ManifestService {
+  readonly #locks: LockGuard;
+
   constructor(
     private readonly meta: MetaStore,
     private readonly store: BlobStore,
     /** Refuses manifests whose new content would take their registry over its storage quota. */
     private readonly quota?: Pick<StorageQuota, 'admitManifest'>,
-  ) {}
+  ) {
+    this.#locks = new LockGuard(meta);
+  }
 
   async put(
     registry: string,
@@ -61,6 +66,8 @@ export class ManifestService {
     }
     for (const tag of extraTags) assertTag(tag);
     const tags = reference.kind === 'tag' ? [reference.tag, ...extraTags] : extraTags;
+    await this.#locks.assertWritable(registry, repository, digest, tags);
+    const quarantined = (await this.meta.attributes.quarantineEnabled(registry)) === true;
     await this.quota?.admitManifest(
       registry,
       { digest, size: body.length },
@@ -85,6 +92,7 @@ export class ManifestService {
         os: platform?.os ?? null,
         imageSize: body.length + parsed.contentSize,
         origin: origin ?? null,
+        quarantined,
       });
     } catch (error) {
       if (error instanceof MissingReferencesError) {
@@ -119,23 +127,36 @@ export class ManifestService {
    * served the host platform's entry instead (as Distribution does for old clients); a client
    * that accepts neither gets `MANIFEST_UNKNOWN`. By digest, the exact content is served.
    */
-  async get(registry: string, repository: string, reference: ManifestReference, accept: string | string[] | undefined): Promise<ManifestRecord> {
+  async get(
+    registry: string,
+    repository: string,
+    reference: ManifestReference,
+    accept: string | string[] | undefined,
+    /** Whether the caller may pull quarantined manifests; without it, no one may. */
+    mayReadQuarantined?: QuarantineAccess,
+  ): Promise<ManifestRecord> {
     const record =
       reference.kind === 'digest'
         ? await this.meta.getManifestByDigest(registry, repository, reference.digest)
         : await this.meta.getManifestByTag(registry, repository, reference.tag);
     if (!record) throw manifestUnknown(reference);
+    await this.#locks.assertReadable(registry, repository, reference, record.digest, mayReadQuarantined);
     if (reference.kind === 'digest' || acceptsMediaType(accept, record.mediaType)) return record;
     const parsed = parseManifest(record.content, record.mediaType);
     const child = parsed.kind === 'index' ? selectPlatform(parsed.manifests, hostPlatform) : undefined;
     if (child && acceptsMediaType(accept, child.mediaType)) {
       const childRecord = await this.meta.getManifestByDigest(registry, repository, child.digest);
-      if (childRecord) return childRecord;
+      if (childRecord) {
+        await this.#locks.assertReadable(registry, repository, { kind: 'digest', digest: child.digest }, child.digest, mayReadQuarantined);
+        return childRecord;
+      }
     }
     throw new RegistryError('MANIFEST_UNKNOWN', `manifest is ${record.mediaType}, which the Accept header does not allow`);
   }
 
+  /** Refused with `DENIED` naming the lock when the tag, the manifest, one of its tags or the repository is delete- or write-locked. */
   async delete(registry: string, repository: string, reference: ManifestReference, origin?: ChangeOrigin): Promise<void> {
+    await this.#locks.assertDeletable(registry, repository, reference);
     if (reference.kind === 'tag') {
       if (!(await this.meta.deleteTag(registry, repository, reference.tag, origin ?? null))) throw manifestUnknown(reference);
       return;

@@ -13,6 +13,7 @@ import {
 import { digestOf } from '../../src/oci/digest.ts';
 import { eventStoreContract } from './event-store.contract.ts';
 import { gcUsageContract } from './gc-usage.contract.ts';
+import { attributeStoreContract } from './attribute-store.contract.ts';
 import { identityStoreContract } from './identity-store.contract.ts';
 
 export interface MetaStoreFixture {
@@ -687,6 +688,7 @@ export function metaStoreContract(name: string, make: () => Promise<MetaStoreFix
           createdTime: 'x',
           lastUpdateTime: 'x',
           tags: ['latest', 'v1'],
+          changeableAttributes: { deleteEnabled: true, writeEnabled: true, readEnabled: true, listEnabled: true, quarantineState: null, quarantineDetails: null },
         });
         const bare = all.find((m) => m.digest === plain.digest);
         assert.equal(bare?.imageSize, plain.content.length);
@@ -723,6 +725,8 @@ export function metaStoreContract(name: string, make: () => Promise<MetaStoreFix
     );
 
     gcUsageContract(() => store);
+
+    attributeStoreContract(() => store);
 
     describe('persistence', () => {
       it('keeps its data when closed and opened again', async () => {

@@ -23,7 +23,7 @@ interface ManifestEntry {
   mediaType: string;
   configMediaType: string | null;
   tags: string[];
-  changeableAttributes: Record<string, boolean>;
+  changeableAttributes: Record<string, boolean | string | null>;
 }
 
 const open = { deleteEnabled: true, writeEnabled: true, readEnabled: true, listEnabled: true };
@@ -125,7 +125,7 @@ describe('/acr/v1/: ACR data-plane listings', () => {
     assert.equal(entry.architecture, 'amd64', 'read from the image config at push time');
     assert.equal(entry.os, 'linux');
     assert.equal(entry.configMediaType, 'application/vnd.oci.image.config.v1+json');
-    assert.deepEqual(entry.changeableAttributes, open);
+    assert.deepEqual(entry.changeableAttributes, { ...open, quarantineState: null, quarantineDetails: null });
     const withoutTags = body.manifests.filter((manifest) => manifest.tags.length === 0).map((manifest) => manifest.digest);
     assert.deepEqual(withoutTags, [untagged.digest], 'what --query "[?tags[0]==null].digest" selects');
 
@@ -141,7 +141,7 @@ describe('/acr/v1/: ACR data-plane listings', () => {
     await ociError(await get('/acr/v1/app/_tags?orderby=sideways'), 400, 'UNSUPPORTED');
     await ociError(await get('/acr/v1/app/_tags?n=abc'), 400, 'PAGINATION_NUMBER_INVALID');
     await ociError(await get('/acr/v1/app/_tags?digest=nope'), 400, 'DIGEST_INVALID');
-    await ociError(await server.request('/acr/v1/app', { method: 'DELETE', host: contoso }), 405, 'UNSUPPORTED');
+    await ociError(await server.request('/acr/v1/app/_tags', { method: 'DELETE', host: contoso }), 405, 'UNSUPPORTED');
   });
 
   it('authorized like /v2/: catalog and metadata_read, with the Bearer challenge for anonymous callers', async () => {

@@ -43,7 +43,7 @@ describe('GET /mgmt/v1/openapi.json: the API document stays in sync with the rou
       assert.ok(operation.summary, `${route.method} ${route.url} has no summary`);
       assert.ok(operation.responses && Object.keys(operation.responses).length > 0, `${route.method} ${route.url} has no responses`);
     }
-    for (const route of acrRoutes) assert.ok(document.paths[route.path]?.get, `GET ${route.path} is missing`);
+    for (const route of acrRoutes) assert.ok(document.paths[route.path]?.[route.method.toLowerCase()], `${route.method} ${route.path} is missing`);
     for (const path of ['/oauth2/token', '/oauth2/exchange', '/mgmt/v1/registries/{registry}/tokens/{name}/credentials/generate']) {
       assert.ok(document.paths[path], path);
     }
@@ -51,7 +51,7 @@ describe('GET /mgmt/v1/openapi.json: the API document stays in sync with the rou
 
   it('documents nothing that is not served, and hides the Distribution API', () => {
     const served = new Set(server.berth.routes.filter((route) => !route.hidden).map((route) => `${route.method.toLowerCase()} ${openApiPath(route.url)}`));
-    for (const route of acrRoutes) served.add(`get ${route.path}`);
+    for (const route of acrRoutes) served.add(`${route.method.toLowerCase()} ${route.path}`);
     for (const [path, operations] of Object.entries(document.paths)) {
       for (const method of Object.keys(operations)) assert.ok(served.has(`${method} ${path}`), `${method} ${path} is documented but not served`);
     }

@@ -4,7 +4,10 @@ import { parseDigest } from '../../oci/digest.ts';
 import { RegistryError } from '../../oci/errors.ts';
 import { nextLink, parsePagination } from '../../oci/pagination.ts';
 import type { ListingOrder } from '../../meta/meta-store.ts';
+import type { Caller } from '../../oauth/callers.ts';
+import type { AttributeService } from '../../services/attributes.ts';
 import type { ListingService } from '../../services/listings.ts';
+import { manifestJson } from './attribute-handlers.ts';
 
 export interface AcrContext {
   registry: string;
@@ -13,6 +16,11 @@ export interface AcrContext {
   /** The login server the client addressed, reported as `registry` in responses. */
   loginServer: string;
   listings: ListingService;
+  attributes: AttributeService;
+  /** The path's tag or digest after `_tags/` or `_manifests/` ('' elsewhere). */
+  segment: string;
+  /** Who is asking, as the gate admitted them. */
+  caller: Caller | undefined;
   request: FastifyRequest;
   reply: FastifyReply;
 }
@@ -22,9 +30,6 @@ export type AcrHandler = (context: AcrContext) => Promise<void>;
 /** Pages are this long unless `n` says otherwise (acr-cli asks for 100). */
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 1000;
-
-/** Until locks exist (next issue), everything is readable, listable, writable and deletable. */
-const openAttributes = { deleteEnabled: true, writeEnabled: true, readEnabled: true, listEnabled: true };
 
 type Query = Record<string, string | string[] | undefined>;
 
@@ -52,10 +57,8 @@ function linkNext(reply: FastifyReply, path: string, n: number, entries: number,
   if (last !== undefined && entries === n) reply.header('link', nextLink(path, n, last, orderby ? { orderby } : {}));
 }
 
-async function requireRepository({ listings, registry, repository }: AcrContext) {
-  const info = await listings.repository(registry, repository);
-  if (!info) throw new RegistryError('NAME_UNKNOWN', `repository ${repository} is not known to registry`);
-  return info;
+async function requireRepository({ attributes, registry, repository }: AcrContext) {
+  return await attributes.repository(registry, repository);
 }
 
 export async function listCatalog({ listings, registry, request, reply }: AcrContext): Promise<void> {
@@ -63,19 +66,6 @@ export async function listCatalog({ listings, registry, request, reply }: AcrCon
   const repositories = n === 0 ? [] : await listings.catalog(registry, { n, last });
   linkNext(reply, '/acr/v1/_catalog', n, repositories.length, repositories.at(-1));
   sendJson(reply, { repositories });
-}
-
-export async function showRepository(context: AcrContext): Promise<void> {
-  const info = await requireRepository(context);
-  sendJson(context.reply, {
-    registry: context.loginServer,
-    imageName: context.repository,
-    createdTime: info.createdTime,
-    lastUpdateTime: info.lastUpdateTime,
-    manifestCount: info.manifestCount,
-    tagCount: info.tagCount,
-    changeableAttributes: openAttributes,
-  });
 }
 
 export async function listTagDetails(context: AcrContext): Promise<void> {
@@ -95,7 +85,7 @@ export async function listTagDetails(context: AcrContext): Promise<void> {
       createdTime: tag.createdTime,
       lastUpdateTime: tag.lastUpdateTime,
       signed: false,
-      changeableAttributes: openAttributes,
+      changeableAttributes: tag.changeableAttributes,
     })),
   });
 }
@@ -109,17 +99,6 @@ export async function listManifestDetails(context: AcrContext): Promise<void> {
   sendJson(reply, {
     registry: context.loginServer,
     imageName: repository,
-    manifests: manifests.map((manifest) => ({
-      digest: manifest.digest,
-      imageSize: manifest.imageSize,
-      createdTime: manifest.createdTime,
-      lastUpdateTime: manifest.lastUpdateTime,
-      architecture: manifest.architecture,
-      os: manifest.os,
-      mediaType: manifest.mediaType,
-      configMediaType: manifest.configMediaType,
-      tags: manifest.tags,
-      changeableAttributes: openAttributes,
-    })),
+    manifests: manifests.map(manifestJson),
   });
 }

@@ -7,6 +7,7 @@ import { RegistryError } from '../../oci/errors.ts';
 import { assertRepositoryName } from '../../oci/names.ts';
 import type { DataPlaneGate } from '../../oauth/gate.ts';
 import { requestLoginServer } from '../../oauth/login-server.ts';
+import type { AttributeService } from '../../services/attributes.ts';
 import type { ListingService } from '../../services/listings.ts';
 import type { RegistryDirectory } from '../../services/registry-directory.ts';
 import { acrRoutes, type AcrRoute } from './routes.ts';
@@ -14,10 +15,11 @@ import { acrRoutes, type AcrRoute } from './routes.ts';
 export interface AcrApiOptions {
   directory: RegistryDirectory;
   listings: ListingService;
+  attributes: AttributeService;
   gate: DataPlaneGate;
 }
 
-export async function acrApi(app: FastifyInstance, { directory, listings, gate }: AcrApiOptions): Promise<void> {
+export async function acrApi(app: FastifyInstance, { directory, listings, attributes, gate }: AcrApiOptions): Promise<void> {
   app.setErrorHandler((error: FastifyError, request, reply) => sendError(error, request, reply));
 
   app.route({
@@ -28,32 +30,35 @@ export async function acrApi(app: FastifyInstance, { directory, listings, gate }
     schema: { hide: true },
     handler: async (request, reply) => {
       const path = request.url.split('?', 1)[0]!;
-      const { route, repository } = match(path);
-      if (request.method !== 'GET') throw new RegistryError('UNSUPPORTED', `${request.method} is not supported on this endpoint`);
+      const { route, repository, segment } = match(request.method, path);
       const registry = await directory.resolveHost(request.headers.host);
-      await gate.admit(request, registry, repository || undefined, route.action);
+      const actions = typeof route.action === 'function' ? route.action(request.body) : [route.action];
+      let caller;
+      for (const action of actions) caller = await gate.admit(request, registry, repository || undefined, action);
       const loginServer = requestLoginServer(request, directory.loginServer(registry));
-      await route.handler({ registry, repository, loginServer, listings, request, reply });
+      await route.handler({ registry, repository, segment, loginServer, listings, attributes, caller, request, reply });
     },
   });
 }
 
-function match(path: string): { route: AcrRoute; repository: string } {
-  for (const route of acrRoutes) {
-    const found = route.pattern.exec(path);
-    if (!found) continue;
-    let repository = '';
-    if (found[1] !== undefined) {
-      try {
-        repository = decodeURIComponent(found[1]);
-      } catch {
-        throw new RegistryError('NAME_INVALID', 'malformed percent-encoding in the path');
-      }
-      assertRepositoryName(repository);
-    }
-    return { route, repository };
+function decode(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new RegistryError('NAME_INVALID', 'malformed percent-encoding in the path');
   }
-  throw new RegistryError('NAME_UNKNOWN', `no endpoint matches ${path}`, { status: 404 });
+}
+
+/** The most specific path shape that matches decides the endpoint; then the method picks its route. */
+function match(method: string, path: string): { route: AcrRoute; repository: string; segment: string } {
+  const shape = acrRoutes.find((route) => route.pattern.test(path));
+  if (!shape) throw new RegistryError('NAME_UNKNOWN', `no endpoint matches ${path}`, { status: 404 });
+  const route = acrRoutes.find((candidate) => candidate.pattern === shape.pattern && candidate.method === method);
+  if (!route) throw new RegistryError('UNSUPPORTED', `${method} is not supported on this endpoint`, { status: 405 });
+  const found = route.pattern.exec(path)!;
+  const repository = found[1] === undefined ? '' : decode(found[1]);
+  if (repository) assertRepositoryName(repository);
+  return { route, repository, segment: found[2] === undefined ? '' : decode(found[2]) };
 }
 
 function sendError(error: FastifyError | RegistryError, request: FastifyRequest, reply: FastifyReply): void {

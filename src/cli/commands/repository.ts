@@ -3,7 +3,7 @@
  * listings (`/acr/v1/`) and deleting through `/v2/`, with `az acr repository`'s output shapes.
  */
 import { Option, type Command } from 'commander';
-import { acrOrderBy, parseImage, parsePositiveInt, repositoryPath, type ImageReference } from '../arguments.ts';
+import { acrOrderBy, parseBoolean, parseImage, parsePositiveInt, repositoryPath, type ImageReference } from '../arguments.ts';
 import type { BerthClient } from '../client.ts';
 import { examples, handler } from '../context.ts';
 import { CliError } from '../errors.ts';
@@ -74,6 +74,12 @@ async function resolveDigest(client: BerthClient, registry: string, image: Image
   return digest;
 }
 
+/** The `/acr/v1` path of one tag or manifest. */
+function imagePath(image: ImageReference): string {
+  const repository = repositoryPath(image.repository);
+  return image.tag !== undefined ? `/acr/v1/${repository}/_tags/${encodeURIComponent(image.tag)}` : `/acr/v1/${repository}/_manifests/${image.digest}`;
+}
+
 async function deleteManifest(client: BerthClient, registry: string, repository: string, digest: string): Promise<void> {
   await client.dataPlane(registry, 'DELETE', `/v2/${repositoryPath(repository)}/manifests/${digest}`);
 }
@@ -133,22 +139,49 @@ export function registerRepositoryCommands(program: Command): void {
             context.print(await context.client.acr(registry, `/acr/v1/${repositoryPath(options.repository)}`));
             return;
           }
-          const image = parseImage(options.image!);
-          const loginServer = await context.client.loginServer(registry);
-          if (image.tag !== undefined) {
-            const tag = (await tagsOf(context.client, registry, image.repository)).find((entry) => entry.name === image.tag);
-            if (!tag) throw new CliError(`tag ${image.tag} does not exist in repository ${image.repository}`);
-            context.print({ registry: loginServer, imageName: image.repository, tag });
-          } else {
-            const manifest = (await manifestsOf(context.client, registry, image.repository)).find((entry) => entry.digest === image.digest);
-            if (!manifest) throw new CliError(`manifest ${image.digest} does not exist in repository ${image.repository}`);
-            context.print({ registry: loginServer, imageName: image.repository, manifest });
-          }
+          context.print(await context.client.acr(registry, imagePath(parseImage(options.image!))));
         }),
       ),
     [
       ['Show a repository.', 'berth repository show -n contoso --repository hello-world'],
       ['Show an image by tag.', 'berth repository show -n contoso --image hello-world:v1'],
+    ],
+  );
+
+  examples(
+    repository
+      .command('update')
+      .description('lock or unlock a repository or an image (its changeable attributes)')
+      .addOption(registryOption())
+      .option('--repository <repository>', 'repository name: the attributes apply to everything in it')
+      .option('--image <image>', 'repo:tag or repo@digest')
+      .option('-t, --manifest <image>', 'repo@digest (or repo:tag)')
+      .option('--write-enabled [true|false]', 'allow overwriting (a tag) and deleting', parseBoolean)
+      .option('--delete-enabled [true|false]', 'allow deleting', parseBoolean)
+      .option('--read-enabled [true|false]', 'allow pulling', parseBoolean)
+      .option('--list-enabled [true|false]', 'show in listings', parseBoolean)
+      .action(
+        handler<{ name?: string; repository?: string; image?: string; manifest?: string } & Partial<Record<'writeEnabled' | 'deleteEnabled' | 'readEnabled' | 'listEnabled', boolean>>>(
+          async (options, context) => {
+            const registry = context.registry(options.name);
+            const targets = [options.repository, options.image, options.manifest].filter((target) => target !== undefined);
+            if (targets.length !== 1) throw new CliError('give one of --repository, --image or -t/--manifest');
+            const changes = {
+              ...(options.deleteEnabled !== undefined && { deleteEnabled: options.deleteEnabled }),
+              ...(options.writeEnabled !== undefined && { writeEnabled: options.writeEnabled }),
+              ...(options.readEnabled !== undefined && { readEnabled: options.readEnabled }),
+              ...(options.listEnabled !== undefined && { listEnabled: options.listEnabled }),
+            };
+            if (Object.keys(changes).length === 0) throw new CliError('give at least one of --write-enabled, --delete-enabled, --read-enabled, --list-enabled');
+            const path = options.repository !== undefined ? `/acr/v1/${repositoryPath(options.repository)}` : imagePath(parseImage((options.image ?? options.manifest)!));
+            context.print(await context.client.acrPatch(registry, path, changes));
+          },
+        ),
+      ),
+    [
+      ['Lock a tag against overwrite and delete.', 'berth repository update -n contoso --image hello-world:v1 --write-enabled false'],
+      ['Protect a manifest from deletion only.', 'berth repository update -n contoso -t hello-world@sha256:... --delete-enabled false --write-enabled true'],
+      ['Hide a repository from listings.', 'berth repository update -n contoso --repository hello-world --list-enabled false'],
     ],
   );
 
