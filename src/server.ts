@@ -19,6 +19,7 @@ import { RegistryDirectory } from './services/registry-directory.ts';
 import { UploadService } from './services/uploads.ts';
 import { GarbageCollector } from './services/gc.ts';
 import { scheduleCollections } from './services/gc-schedule.ts';
+import { RetentionJob, scheduleRetention } from './services/retention.ts';
 import { StorageQuota } from './services/quota.ts';
 import { UsageService } from './services/usage.ts';
 import { ListingService } from './services/listings.ts';
@@ -145,6 +146,7 @@ export async function buildBerth(config: Config, options: BuildOptions = {}): Pr
     usage: new UsageService(meta, quota),
     purge: new PurgeService(meta, services.manifests),
     quarantinePolicies: meta.attributes,
+    retentionPolicies: meta.retention,
   });
 
   tls?.attach(app.server);
@@ -154,6 +156,10 @@ export async function buildBerth(config: Config, options: BuildOptions = {}): Pr
   }, config.uploads.sweepIntervalMinutes * 60_000);
   sweep.unref();
   const collections = scheduleCollections(gc, { enabled: config.gc.enabled, intervalMs: config.gc.intervalMinutes * 60_000, logger });
+  const retention = scheduleRetention(new RetentionJob(meta.retention, services.manifests), {
+    intervalMs: config.retention.intervalSeconds * 1000,
+    logger,
+  });
   const eventDelivery = startEventDelivery(meta, webhookClient, { ...config.events, logger });
 
   const berth: Berth = {
@@ -166,6 +172,7 @@ export async function buildBerth(config: Config, options: BuildOptions = {}): Pr
     async close() {
       clearInterval(sweep);
       collections.stop();
+      await retention.stop();
       await gc.close();
       await eventDelivery.stop();
       await imports.close();

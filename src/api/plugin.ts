@@ -18,6 +18,7 @@ import { importsApi } from './imports.ts';
 import { problemOf, sendProblem } from './problem.ts';
 import { purgeApi } from './purge.ts';
 import { quarantinePolicyApi, type QuarantinePolicyApiOptions } from './quarantine-policy.ts';
+import { retentionPolicyApi, type RetentionPolicyApiOptions } from './retention-policy.ts';
 import { registriesApi } from './registries.ts';
 import { roleAssignmentsApi } from './role-assignments.ts';
 import { scopeMapsApi } from './scope-maps.ts';
@@ -45,6 +46,7 @@ export interface ManagementApiOptions {
   usage: UsageService;
   purge: PurgeService;
   quarantinePolicies: QuarantinePolicyApiOptions['policies'];
+  retentionPolicies: RetentionPolicyApiOptions['policies'];
 }
 
 export async function managementApi(app: FastifyInstance, options: ManagementApiOptions): Promise<void> {
@@ -84,4 +86,5 @@ export async function managementApi(app: FastifyInstance, options: ManagementApi
   await app.register(usageApi, { usage: options.usage });
   await app.register(purgeApi, { purge: options.purge, directory });
   await app.register(quarantinePolicyApi, { policies: options.quarantinePolicies });
+  await app.register(retentionPolicyApi, { policies: options.retentionPolicies });
 }

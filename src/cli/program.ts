@@ -7,6 +7,7 @@ import { registerImportCommand } from './commands/import.ts';
 import { registerLoginCommand } from './commands/login.ts';
 import { registerPurgeCommand } from './commands/purge.ts';
 import { registerQuarantineCommands } from './commands/quarantine.ts';
+import { registerRetentionCommands } from './commands/retention.ts';
 import { registerRegistryCommands } from './commands/registry.ts';
 import { registerRepositoryCommands } from './commands/repository.ts';
 import { registerRoleCommands } from './commands/role.ts';
@@ -49,5 +50,6 @@ export function buildProgram(): Command {
   registerImportCommand(program);
   registerWebhookCommands(program);
   registerQuarantineCommands(program);
+  registerRetentionCommands(program);
   return program;
 }

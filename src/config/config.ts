@@ -89,6 +89,13 @@ export const configSchema = z
       })
       .strict()
       .default({ enabled: true, intervalMinutes: 60, gracePeriodSeconds: 3600 }),
+    retention: z
+      .object({
+        /** How often the retention job deletes the untagged manifests retention policies make due. */
+        intervalSeconds: z.number().positive().default(60),
+      })
+      .strict()
+      .default({ intervalSeconds: 60 }),
     import: z
       .object({
         /** Source registries reached over plain http although not on a loopback address (`host` or `host:port`). */

@@ -16,6 +16,7 @@ import { KyselyIdentityStore } from './kysely-identity-store.ts';
 import { KyselyWebhookStore } from './kysely-webhook-store.ts';
 import { KyselyCollectionStore } from './kysely-collection-store.ts';
 import { KyselyUsageStore } from './kysely-usage-store.ts';
+import { KyselyRetentionStore } from './kysely-retention-store.ts';
 import { KyselyAttributeStore } from './kysely-attribute-store.ts';
 import {
   MissingReferencesError,
@@ -308,6 +309,7 @@ export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
   readonly collection: KyselyCollectionStore;
   readonly usage: KyselyUsageStore;
   readonly attributes: KyselyAttributeStore;
+  readonly retention: KyselyRetentionStore;
 
   /** `db` must already be migrated (`migrateToLatest`). */
   constructor(db: Db, dialect: SqlDialect) {
@@ -320,6 +322,7 @@ export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
     this.collection = new KyselyCollectionStore(db, dialect);
     this.usage = new KyselyUsageStore(db);
     this.attributes = new KyselyAttributeStore(db, this.events);
+    this.retention = new KyselyRetentionStore(db, dialect);
   }
 
   async close(): Promise<void> {
@@ -501,9 +504,28 @@ export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
         held = existing?.quarantine_state === 'Pending' || existing?.quarantine_state === 'Failed';
       }
 
+      const movedFrom = new Set<string>();
       for (const name of tags) {
+        const previous = await trx
+          .selectFrom('tags')
+          .select('digest')
+          .where('repository_id', '=', repositoryId)
+          .where('name', '=', name)
+          .$if(this.#postgres, (qb) => qb.forUpdate())
+          .executeTakeFirst();
+        if (previous && previous.digest !== manifest.digest) movedFrom.add(previous.digest);
         await this.#queries.upsertTag.execute(trx, { repositoryId, name, digest: manifest.digest, now });
       }
+      if (tags.length > 0) {
+        await trx
+          .updateTable('manifests')
+          .set({ untagged_at: null })
+          .where('repository_id', '=', repositoryId)
+          .where('digest', '=', manifest.digest)
+          .where('untagged_at', 'is not', null)
+          .execute();
+      }
+      for (const digest of [...movedFrom].sort()) await this.#markIfUntagged(trx, repositoryId, digest, now);
       await this.events.append(
         trx,
         {
@@ -596,9 +618,10 @@ export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
         .where('repository_id', '=', (eb) =>
           eb.selectFrom('repositories').select('id').where('registry', '=', registry).where('name', '=', repository),
         )
-        .returning('digest')
+        .returning(['digest', 'repository_id'])
         .executeTakeFirst();
       if (!row) return false;
+      await this.#markIfUntagged(trx, row.repository_id, row.digest, timestamp());
       await this.events.append(trx, { action: 'untag', registry, repository, digest: row.digest, mediaType: null, size: null, tags: [tag], origin });
       return true;
     });
@@ -672,6 +695,20 @@ export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
   }
 
   /** The repository's id, creating the repository if needed; throws if the registry does not exist. */
+  /** Records when a manifest lost its last tag (the retention policy's clock), unless already recorded. */
+  async #markIfUntagged(trx: Transaction<Database>, repositoryId: number, digest: string, now: string): Promise<void> {
+    await trx
+      .updateTable('manifests')
+      .set({ untagged_at: now })
+      .where('repository_id', '=', repositoryId)
+      .where('digest', '=', digest)
+      .where('untagged_at', 'is', null)
+      .where(({ not, exists, selectFrom }) =>
+        not(exists(selectFrom('tags').select('name').where('repository_id', '=', repositoryId).where('digest', '=', digest))),
+      )
+      .execute();
+  }
+
   async #ensureRepository(trx: Transaction<Database>, registry: string, repository: string, now: string): Promise<number> {
     const existing = await this.#queries.repositoryId.execute(trx, { registry, repository });
     if (existing.rows[0]) return existing.rows[0].id;

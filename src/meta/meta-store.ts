@@ -13,6 +13,7 @@ import type { CollectionStore } from './collection-store.ts';
 import type { ChangeOrigin, EventStore } from './event-store.ts';
 import type { IdentityStore } from './identity-store.ts';
 import type { UsageStore } from './usage-store.ts';
+import type { RetentionStore } from './retention-store.ts';
 import type { WebhookStore } from './webhook-store.ts';
 
 export type Sku = 'Basic' | 'Standard' | 'Premium';
@@ -155,6 +156,8 @@ export interface MetaStore extends IdentityStore {
   readonly usage: UsageStore;
   /** Locks, quarantine states and the quarantine policy. */
   readonly attributes: AttributeStore;
+  /** The retention policy for untagged manifests and the manifests it makes due. */
+  readonly retention: RetentionStore;
 
   /** Settings default to Standard, admin user and anonymous pull disabled, no group or location. */
   createRegistry(name: string, settings?: Partial<RegistrySettings>): Promise<RegistryRecord>;

@@ -483,6 +483,36 @@ function attributesQuarantine(): Migration {
   };
 }
 
+/**
+ * The retention policy for untagged manifests (one per registry) and when each manifest lost its
+ * last tag (`untagged_at`, null while tagged or never tagged), which the retention job reads.
+ */
+function retention(): Migration {
+  return {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .alterTable('registries')
+        .addColumn('retention_status', 'text', (c) => c.notNull().defaultTo('disabled').check(sql`retention_status in ('enabled', 'disabled')`))
+        .execute();
+      await db.schema
+        .alterTable('registries')
+        .addColumn('retention_days', 'integer', (c) => c.notNull().defaultTo(7).check(sql`retention_days between 0 and 365`))
+        .execute();
+      await db.schema.alterTable('registries').addColumn('retention_include_existing', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema.alterTable('registries').addColumn('retention_enabled_at', 'text').execute();
+      await db.schema.alterTable('manifests').addColumn('untagged_at', 'text').execute();
+      await db.schema.createIndex('manifests_untagged_at_idx').on('manifests').columns(['untagged_at']).execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropIndex('manifests_untagged_at_idx').execute();
+      await db.schema.alterTable('manifests').dropColumn('untagged_at').execute();
+      for (const column of ['retention_enabled_at', 'retention_include_existing', 'retention_days', 'retention_status']) {
+        await db.schema.alterTable('registries').dropColumn(column).execute();
+      }
+    },
+  };
+}
+
 export function migrations(dialect: SqlDialect): Record<string, Migration> {
   return {
     '0001_registry_core': registryCore(dialect),
@@ -491,6 +521,7 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
     '0004_events_webhooks': eventsWebhooks(dialect),
     '0005_gc_usage': gcUsage(),
     '0006_attributes_quarantine': attributesQuarantine(),
+    '0007_retention': retention(),
   };
 }
 

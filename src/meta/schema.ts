@@ -114,6 +114,12 @@ export interface RegistriesTable {
   webhook_limit: Generated<number>;
   /** 1 while the quarantine policy is enabled (0006). */
   quarantine_enabled: Generated<number>;
+  /** Retention policy for untagged manifests (0007): 'enabled' | 'disabled', days 0..365. */
+  retention_status: Generated<string>;
+  retention_days: Generated<number>;
+  retention_include_existing: Generated<number>;
+  /** When the policy was last enabled; manifests untagged before it are kept unless include-existing. */
+  retention_enabled_at: string | null;
   admin_password1_hash: string | null;
   admin_password1_created_at: string | null;
   admin_password2_hash: string | null;
@@ -171,6 +177,8 @@ export interface ManifestsTable extends LockColumns {
   /** 'Pending' | 'Passed' | 'Failed'; null when never quarantined (0006). */
   quarantine_state: string | null;
   quarantine_details: string | null;
+  /** When the manifest lost its last tag; null while tagged or never tagged (0007). */
+  untagged_at: string | null;
 }
 
 export type ReferenceKind = 'blob' | 'manifest';

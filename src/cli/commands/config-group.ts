@@ -8,5 +8,6 @@ export function configGroup(program: Command): Command {
   if (existing) return existing;
   return examples(program.command('config').description("manage a registry's policies"), [
     ['Enable quarantine of new pushes.', 'berth config quarantine update -r contoso --status enabled'],
+    ['Delete untagged manifests at once.', 'berth config retention update -r contoso --status enabled --days 0 --type UntaggedManifests'],
   ]);
 }
