@@ -18,7 +18,7 @@ import type { MetaStore } from '../meta/meta-store.ts';
 import { isRepositoryAction, repositoryActions, type Action } from './actions.ts';
 import type { Principal } from './principal.ts';
 import { tokenIsActive } from './principal-status.ts';
-import { isRoleName, parseRoleScope, roleAllows, type RoleScope } from './roles.ts';
+import { isRoleName, parseRoleScope, registryContentActions, roleAllows, type RoleScope } from './roles.ts';
 import { grantsAllow, parseScopeMapAction, systemScopeMaps, type ScopeMapGrant } from './scope-maps.ts';
 import type { Authorizer } from './services.ts';
 import type { RoleName } from './identity-service.ts';
@@ -31,15 +31,7 @@ export interface Permissions {
 const nothing: Permissions = { allows: () => false };
 const everything: Permissions = { allows: () => true };
 
-const adminActions: ReadonlySet<Action> = new Set([
-  'pull',
-  'push',
-  'delete',
-  'metadata_read',
-  'metadata_write',
-  'catalog',
-  'read_registry',
-]);
+const adminActions: ReadonlySet<Action> = new Set(registryContentActions);
 
 /** Of the docker token actions requested on `repository` (`*` = all), those `permissions` grant, in request order. */
 export function narrowActions(permissions: Permissions, repository: string, requested: readonly string[]): string[] {

@@ -6,7 +6,8 @@ import { isRepositoryAction, type Action } from './actions.ts';
 import { roleNames, type RoleName } from './identity-service.ts';
 import { isValidRepositoryPattern, repositoryMatches } from './repository-patterns.ts';
 
-const contributor: readonly Action[] = [
+/** Everything on a registry's content and listings: what a registry's admin user may do. */
+export const registryContentActions: readonly Action[] = [
   'pull',
   'push',
   'delete',
@@ -14,8 +15,9 @@ const contributor: readonly Action[] = [
   'metadata_write',
   'catalog',
   'read_registry',
-  'manage_registry',
 ];
+
+const contributor: readonly Action[] = [...registryContentActions, 'manage_registry'];
 
 /** `manage_installation` counts only at `/`; repository-scoped assignments grant only repository actions. */
 export const roleActions: Record<RoleName, ReadonlySet<Action>> = {
