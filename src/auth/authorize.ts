@@ -10,6 +10,8 @@
  * - A token, while enabled and holding an unexpired password: exactly its scope map's actions,
  *   on its registry only. A scope map that no longer exists grants nothing.
  * - Anonymous: pull, where the registry allows anonymous pull.
+ * - A task run's credential: pull, push and delete on every repository of the run's registry
+ *   (as ACR's run token), and whatever its identity may do besides.
  *
  * Everything is read from the metadata store on each call: no permission is cached, so a
  * change applies to the next request.
@@ -32,6 +34,7 @@ const nothing: Permissions = { allows: () => false };
 const everything: Permissions = { allows: () => true };
 
 const adminActions: ReadonlySet<Action> = new Set(registryContentActions);
+const runActions: ReadonlySet<Action> = new Set<Action>(['pull', 'push', 'delete']);
 
 /** Of the docker token actions requested on `repository` (`*` = all), those `permissions` grant, in request order. */
 export function narrowActions(permissions: Permissions, repository: string, requested: readonly string[]): string[] {
@@ -78,7 +81,17 @@ export class RoleAuthorizer implements Authorizer {
       case 'user':
       case 'servicePrincipal':
         return await this.#assignments(principal.id, registry);
+      case 'taskRun':
+        return await this.#taskRun(principal.registry, principal.identity, registry);
     }
+  }
+
+  async #taskRun(own: string, identity: Principal, registry: string | undefined): Promise<Permissions> {
+    const granted = await this.permissions(identity, registry);
+    if (registry !== own) return granted;
+    return {
+      allows: (repository, action) => (repository !== undefined && runActions.has(action)) || granted.allows(repository, action),
+    };
   }
 
   async #anonymous(registry: string | undefined): Promise<Permissions> {

@@ -60,6 +60,7 @@ export { narrowActions, type Permissions } from './authorize.ts';
 export { isRepositoryAction, repositoryActions, type Action, type RepositoryAction, type RegistryLevelAction } from './actions.ts';
 export { roleNames, type IdentityService, type RegistrySettings, type RoleName } from './identity-service.ts';
 export { principalName, REFRESH_TOKEN_USERNAME, type Principal } from './principal.ts';
+export { issueRunCredential, type RunCredential, type RunCredentialIssuer, type RunCredentialRequest } from './run-credentials.ts';
 export { AuthError, IdentityError, type AccessEntry, type Authenticator, type Authorizer, type TokenIssuer } from './services.ts';
 export type { ThrottleLimits } from './throttle.ts';
 export { PasswordAuthenticator, RoleAuthorizer, JwtTokenIssuer, StoredIdentityService };

@@ -1,9 +1,11 @@
 /**
  * Whether a principal may still act, read fresh from the metadata store: deleted principals,
- * disabled or expired tokens and disabled admin users may not.
+ * disabled or expired tokens and disabled admin users may not, nor the credential of a run that
+ * has finished (or of one whose identity may no longer act).
  */
 import type { MetaStore } from '../meta/meta-store.ts';
 import type { TokenPasswordSlot, TokenRecord } from '../meta/identity-store.ts';
+import { finishedRunStatuses } from '../meta/task-store.ts';
 import type { Principal } from './principal.ts';
 
 export function passwordIsLive(slot: TokenPasswordSlot | null, now: number): slot is TokenPasswordSlot {
@@ -37,6 +39,12 @@ export async function currentPrincipal(meta: MetaStore, principal: Principal, no
       return token && token.registry === principal.registry && tokenIsActive(token, now)
         ? { kind: 'token', id: token.id, registry: token.registry, name: token.name }
         : undefined;
+    }
+    case 'taskRun': {
+      const run = await meta.tasks.getRun(principal.registry, principal.runId);
+      if (!run || finishedRunStatuses.includes(run.status)) return undefined;
+      const identity = await currentPrincipal(meta, principal.identity, now);
+      return identity && { ...principal, identity };
     }
   }
 }

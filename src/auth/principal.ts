@@ -7,7 +7,12 @@ export type Principal =
   /** A registry's admin user (user name = registry name). */
   | { kind: 'admin'; registry: string }
   /** An ACR-style token of one registry, bound to one scope map. */
-  | { kind: 'token'; id: string; registry: string; name: string };
+  | { kind: 'token'; id: string; registry: string; name: string }
+  /**
+   * A task run's credential: pull, push and delete on every repository of the run's registry, and
+   * whatever `identity` (the task's identity, or a quick run's caller) may do.
+   */
+  | { kind: 'taskRun'; registry: string; runId: string; identity: Principal };
 
 /** The user name that marks the password as a refresh token (ACR's null GUID rule). */
 export const REFRESH_TOKEN_USERNAME = '00000000-0000-0000-0000-000000000000';
@@ -20,6 +25,9 @@ export function principalName(principal: Principal): string {
       return principal.registry;
     case 'servicePrincipal':
       return principal.appId;
+    case 'taskRun':
+      // The credential acts for its identity: pushes by a run show the task's identity.
+      return principalName(principal.identity);
     default:
       return principal.name;
   }

@@ -473,6 +473,8 @@ export class StoredIdentityService implements IdentityService {
         return `admin user of registry ${principal.registry}`;
       case 'token':
         return `token ${principal.name} of registry ${principal.registry}`;
+      case 'taskRun':
+        return `run ${principal.runId} of registry ${principal.registry}, as ${this.describe(principal.identity)}`;
     }
   }
 

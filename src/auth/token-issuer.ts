@@ -7,7 +7,7 @@
  *   by their exact string until they expire, so an authenticated request costs a map lookup.
  * - Refresh token (default 3 h): the same claims without `access`, `typ: "refresh"`; the HMAC of
  *   its `jti` is stored, so it can be revoked, and each use re-reads the principal (deleted,
- *   disabled, expired, password changed → refused).
+ *   disabled, expired, password changed → refused); a run credential's also ends with its run.
  */
 import { randomBytes } from 'node:crypto';
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
@@ -87,8 +87,14 @@ export class JwtTokenIssuer implements TokenIssuer {
     return { token, expiresIn, issuedAt: new Date(issuedAt * 1000).toISOString(), access };
   }
 
-  async issueRefreshToken(principal: Principal, registry: string, service: string): Promise<{ token: string; expiresIn: number }> {
-    const expiresIn = this.#lifetimes.refreshTokenSeconds;
+  /** `lifetimeSeconds` overrides the configured lifetime (a run credential lives as long as its run may). */
+  async issueRefreshToken(
+    principal: Principal,
+    registry: string,
+    service: string,
+    lifetimeSeconds?: number,
+  ): Promise<{ token: string; expiresIn: number }> {
+    const expiresIn = lifetimeSeconds ?? this.#lifetimes.refreshTokenSeconds;
     const jti = randomBytes(32).toString('base64url');
     await this.#meta.createRefreshToken({
       idHash: this.#hash.hash(jti),
@@ -254,12 +260,15 @@ function refreshTokenHolder(principal: Principal): RefreshTokenHolder {
       return { kind: 'admin' };
     case 'anonymous':
       throw new AuthError('invalid', 'anonymous callers get no refresh token');
+    case 'taskRun':
+      // Held by the run's identity: deleting it, or changing its password, revokes the token too.
+      return refreshTokenHolder(principal.identity);
   }
 }
 
 function isPrincipal(value: unknown): value is Principal {
   const kind = (value as { kind?: unknown } | null)?.kind;
-  return typeof kind === 'string' && ['anonymous', 'user', 'servicePrincipal', 'admin', 'token'].includes(kind);
+  return typeof kind === 'string' && ['anonymous', 'user', 'servicePrincipal', 'admin', 'token', 'taskRun'].includes(kind);
 }
 
 function invalid(): AuthError {

@@ -18,6 +18,7 @@ import { KyselyCollectionStore } from './kysely-collection-store.ts';
 import { KyselyUsageStore } from './kysely-usage-store.ts';
 import { KyselyRetentionStore } from './kysely-retention-store.ts';
 import { KyselyAttributeStore } from './kysely-attribute-store.ts';
+import { KyselyTaskStore } from './kysely-task-store.ts';
 import {
   MissingReferencesError,
   RegistryExistsError,
@@ -310,6 +311,7 @@ export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
   readonly usage: KyselyUsageStore;
   readonly attributes: KyselyAttributeStore;
   readonly retention: KyselyRetentionStore;
+  readonly tasks: KyselyTaskStore;
 
   /** `db` must already be migrated (`migrateToLatest`). */
   constructor(db: Db, dialect: SqlDialect) {
@@ -323,6 +325,7 @@ export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
     this.usage = new KyselyUsageStore(db);
     this.attributes = new KyselyAttributeStore(db, this.events);
     this.retention = new KyselyRetentionStore(db, dialect);
+    this.tasks = new KyselyTaskStore(db, dialect);
   }
 
   async close(): Promise<void> {
@@ -363,8 +366,8 @@ export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
   }
 
   async deleteRegistry(name: string): Promise<boolean> {
-    // Repositories and everything in them, scope maps, tokens, role assignments and refresh
-    // tokens go with the registry (ON DELETE CASCADE).
+    // Repositories and everything in them, scope maps, tokens, role assignments, refresh
+    // tokens, tasks and runs go with the registry (ON DELETE CASCADE).
     const result = await this.#db.deleteFrom('registries').where('name', '=', name).executeTakeFirst();
     return result.numDeletedRows > 0n;
   }

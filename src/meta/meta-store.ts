@@ -14,6 +14,7 @@ import type { ChangeOrigin, EventStore } from './event-store.ts';
 import type { IdentityStore } from './identity-store.ts';
 import type { UsageStore } from './usage-store.ts';
 import type { RetentionStore } from './retention-store.ts';
+import type { TaskStore } from './task-store.ts';
 import type { WebhookStore } from './webhook-store.ts';
 
 export type Sku = 'Basic' | 'Standard' | 'Premium';
@@ -158,6 +159,8 @@ export interface MetaStore extends IdentityStore {
   readonly attributes: AttributeStore;
   /** The retention policy for untagged manifests and the manifests it makes due. */
   readonly retention: RetentionStore;
+  /** Tasks, their queued and finished runs, run logs, and the secret store's sealed values. */
+  readonly tasks: TaskStore;
 
   /** Settings default to Standard, admin user and anonymous pull disabled, no group or location. */
   createRegistry(name: string, settings?: Partial<RegistrySettings>): Promise<RegistryRecord>;
@@ -167,7 +170,8 @@ export interface MetaStore extends IdentityStore {
   updateRegistry(name: string, changes: Partial<RegistrySettings>): Promise<RegistryRecord | undefined>;
   /**
    * Removes the registry and everything in it (repositories, manifests, tags, links)
-   * and of it (scope maps, tokens, role assignments at its scopes, refresh tokens for it).
+   * and of it (scope maps, tokens, role assignments at its scopes, refresh tokens for it, tasks,
+   * runs and their logs).
    */
   deleteRegistry(name: string): Promise<boolean>;
 

@@ -513,6 +513,100 @@ function retention(): Migration {
   };
 }
 
+/**
+ * The task engine (see `task-store.ts`): tasks, their runs queued for workers, run logs, each
+ * registry's run id counter, and the secret store's sealed values.
+ */
+function tasks(dialect: SqlDialect): Migration {
+  const types = columnTypes(dialect);
+  return {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('tasks')
+        .addColumn('registry', types.name, (c) => c.notNull().references('registries.name').onDelete('cascade'))
+        .addColumn('name', types.name, (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('Enabled', 'Disabled')`))
+        .addColumn('platform', 'text', (c) => c.notNull())
+        .addColumn('timeout_seconds', 'integer', (c) => c.notNull())
+        .addColumn('context_path', 'text')
+        .addColumn('context_access_token', 'text')
+        .addColumn('step', 'text', (c) => c.notNull())
+        .addColumn('credentials', 'text', (c) => c.notNull())
+        .addColumn('identity_principal_id', 'text')
+        .addColumn('triggers', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('tasks_pkey', ['registry', 'name'])
+        .execute();
+
+      await db.schema
+        .createTable('task_run_counters')
+        .addColumn('registry', types.name, (c) => c.primaryKey().references('registries.name').onDelete('cascade'))
+        .addColumn('prefix', 'text', (c) => c.notNull())
+        .addColumn('last_seq', 'integer', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('task_runs')
+        .addColumn('id', types.id, (c) =>
+          dialect === 'postgres' ? c.primaryKey().generatedAlwaysAsIdentity() : c.primaryKey().autoIncrement(),
+        )
+        .addColumn('registry', types.name, (c) => c.notNull().references('registries.name').onDelete('cascade'))
+        .addColumn('run_id', 'text', (c) => c.notNull())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('task', types.name)
+        .addColumn('run_type', 'text', (c) => c.notNull())
+        .addColumn('trigger', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) =>
+          c.notNull().check(sql`status in ('Queued', 'Running', 'Succeeded', 'Failed', 'Canceled', 'Error', 'Timeout')`),
+        )
+        .addColumn('platform', 'text', (c) => c.notNull())
+        .addColumn('create_time', 'text', (c) => c.notNull())
+        .addColumn('start_time', 'text')
+        .addColumn('finish_time', 'text')
+        .addColumn('output_images', 'text', (c) => c.notNull())
+        .addColumn('error_message', 'text')
+        .addColumn('request', 'text', (c) => c.notNull())
+        .addColumn('trigger_details', 'text')
+        .addColumn('claimed_by', 'text')
+        .addColumn('cancel_requested', 'integer', (c) => c.notNull().defaultTo(0))
+        .addUniqueConstraint('task_runs_registry_run_id_key', ['registry', 'run_id'])
+        .execute();
+      await db.schema.createIndex('task_runs_registry_seq_idx').on('task_runs').columns(['registry', 'seq']).execute();
+      await db.schema.createIndex('task_runs_status_idx').on('task_runs').columns(['status', 'id']).execute();
+
+      await db.schema
+        .createTable('task_run_logs')
+        .addColumn('registry', types.name, (c) => c.notNull())
+        .addColumn('run_id', 'text', (c) => c.notNull())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('text', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('task_run_logs_pkey', ['registry', 'run_id', 'seq'])
+        .addForeignKeyConstraint('task_run_logs_run_fkey', ['registry', 'run_id'], 'task_runs', ['registry', 'run_id'], (fk) =>
+          fk.onDelete('cascade'),
+        )
+        .execute();
+
+      await db.schema
+        .createTable('secrets')
+        .addColumn('vault', types.name, (c) => c.notNull())
+        .addColumn('name', types.name, (c) => c.notNull())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addColumn('content_type', 'text')
+        .addColumn('version', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('secrets_pkey', ['vault', 'name'])
+        .execute();
+    },
+    async down(db: Kysely<any>) {
+      for (const table of ['secrets', 'task_run_logs', 'task_runs', 'task_run_counters', 'tasks']) {
+        await db.schema.dropTable(table).execute();
+      }
+    },
+  };
+}
+
 export function migrations(dialect: SqlDialect): Record<string, Migration> {
   return {
     '0001_registry_core': registryCore(dialect),
@@ -522,6 +616,7 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
     '0005_gc_usage': gcUsage(),
     '0006_attributes_quarantine': attributesQuarantine(),
     '0007_retention': retention(),
+    '0008_tasks': tasks(dialect),
   };
 }
 

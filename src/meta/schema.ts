@@ -99,6 +99,24 @@
  *                       is older than the grace period.
  * manifest_references   indexed by (child_digest, kind, repository_id): "is this blob referenced
  *   (added)             anywhere, or anywhere in this registry" without a scan.
+ *
+ * Tasks (migration 0008). JSON values are stored as text; secret material only sealed.
+ *
+ * tasks                 a registry's task: definition (`step`, `credentials`, `triggers` as JSON),
+ *   (registry, name)    context, platform, timeout, identity. Removed with the registry.
+ *   (pk)
+ * task_run_counters     each registry's run id: a two-letter `prefix` and the last number given
+ *   registry (pk)       (`last_seq`); a run id is the prefix and the number in base 36.
+ * task_runs             a run, queued, claimed by a worker (`claimed_by`) and finished. `id` orders
+ *   id (pk)             the queue across registries (oldest first); `seq` orders a registry's runs.
+ *                       Unique (registry, run_id); `output_images`, `request`, `trigger_details`
+ *                       JSON. Removed with the registry.
+ * task_run_logs         a run's log in chunks numbered from 0; removed with the run.
+ *   (registry, run_id,
+ *    seq) (pk)
+ * secrets               the secret store: the current value of each secret of each vault, sealed
+ *   (vault, name) (pk)  (AES-256-GCM) with a key derived from the installation secret; `version`
+ *                       is new at every set. Vaults belong to the installation, not a registry.
  */
 import type { Generated } from 'kysely';
 
@@ -332,6 +350,72 @@ export interface WebhookDeliveriesTable {
   error: string | null;
 }
 
+export interface TasksTable {
+  registry: string;
+  name: string;
+  status: 'Enabled' | 'Disabled';
+  platform: string;
+  timeout_seconds: number;
+  context_path: string | null;
+  context_access_token: string | null;
+  /** JSON text. */
+  step: string;
+  /** JSON array text. */
+  credentials: string;
+  identity_principal_id: string | null;
+  /** JSON text, or null. */
+  triggers: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface TaskRunCountersTable {
+  registry: string;
+  prefix: string;
+  last_seq: number;
+}
+
+export interface TaskRunsTable {
+  id: Generated<number>;
+  registry: string;
+  run_id: string;
+  seq: number;
+  task: string | null;
+  run_type: string;
+  trigger: string;
+  status: string;
+  platform: string;
+  create_time: string;
+  start_time: string | null;
+  finish_time: string | null;
+  /** JSON array text. */
+  output_images: string;
+  error_message: string | null;
+  /** JSON text. */
+  request: string;
+  /** JSON text, or null. */
+  trigger_details: string | null;
+  claimed_by: string | null;
+  cancel_requested: Generated<number>;
+}
+
+export interface TaskRunLogsTable {
+  registry: string;
+  run_id: string;
+  seq: number;
+  text: string;
+}
+
+export interface SecretsTable {
+  vault: string;
+  name: string;
+  value: string;
+  content_type: string | null;
+  version: string;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Database {
   registries: RegistriesTable;
   repositories: RepositoriesTable;
@@ -352,4 +436,9 @@ export interface Database {
   event_consumers: EventConsumersTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  tasks: TasksTable;
+  task_run_counters: TaskRunCountersTable;
+  task_runs: TaskRunsTable;
+  task_run_logs: TaskRunLogsTable;
+  secrets: SecretsTable;
 }
