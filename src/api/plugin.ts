@@ -12,6 +12,8 @@ import type { GarbageCollector } from '../services/gc.ts';
 import type { RegistryDirectory } from '../services/registry-directory.ts';
 import type { UsageService } from '../services/usage.ts';
 import type { WebhookService } from '../services/webhooks.ts';
+import type { SecretVault } from '../tasks/secrets/secret-vault.ts';
+import type { TaskService } from '../tasks/task-service.ts';
 import { installManagementAccess } from './access.ts';
 import { gcApi } from './gc.ts';
 import { importsApi } from './imports.ts';
@@ -20,10 +22,13 @@ import { purgeApi } from './purge.ts';
 import { quarantinePolicyApi, type QuarantinePolicyApiOptions } from './quarantine-policy.ts';
 import { retentionPolicyApi, type RetentionPolicyApiOptions } from './retention-policy.ts';
 import { registriesApi } from './registries.ts';
+import { runsApi } from './runs.ts';
+import { secretsApi } from './secrets.ts';
 import { roleAssignmentsApi } from './role-assignments.ts';
 import { scopeMapsApi } from './scope-maps.ts';
 import { servicePrincipalsApi } from './service-principals.ts';
 import { signingKeysApi } from './signing-keys.ts';
+import { tasksApi } from './tasks.ts';
 import { tokensApi } from './tokens.ts';
 import { usageApi } from './usage.ts';
 import { usersApi } from './users.ts';
@@ -47,6 +52,8 @@ export interface ManagementApiOptions {
   purge: PurgeService;
   quarantinePolicies: QuarantinePolicyApiOptions['policies'];
   retentionPolicies: RetentionPolicyApiOptions['policies'];
+  tasks?: TaskService;
+  secrets?: SecretVault;
 }
 
 export async function managementApi(app: FastifyInstance, options: ManagementApiOptions): Promise<void> {
@@ -87,4 +94,9 @@ export async function managementApi(app: FastifyInstance, options: ManagementApi
   await app.register(purgeApi, { purge: options.purge, directory });
   await app.register(quarantinePolicyApi, { policies: options.quarantinePolicies });
   await app.register(retentionPolicyApi, { policies: options.retentionPolicies });
+  if (options.tasks) {
+    await app.register(tasksApi, { tasks: options.tasks });
+    await app.register(runsApi, { tasks: options.tasks });
+  }
+  if (options.secrets) await app.register(secretsApi, { secrets: options.secrets });
 }

@@ -5,14 +5,17 @@
  * Errors (problem+json or OCI error JSON) become `CliError`s with the server's message.
  */
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import tls from 'node:tls';
 import { CliError } from './errors.ts';
-import { HttpConnectError, httpRequest, type HttpResponse } from './http.ts';
+import { HttpConnectError, httpRequest, httpStream, type HttpResponse } from './http.ts';
 import type { Settings } from './settings.ts';
 
 /** How many pages a listing follows at most; a server that keeps answering `next` is cut off. */
 const MAX_PAGES = 100_000;
 const PAGE_SIZE = 100;
+/** JSON answers and error documents of streamed requests are small; more is not read. */
+const MAX_STREAMED_ANSWER_BYTES = 1024 * 1024;
 
 interface RegistryView {
   id: string;
@@ -63,6 +66,19 @@ export class BerthClient {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     return parseJson<T>(response, `${method} /mgmt/v1${path}`);
+  }
+
+  /** Streams `body` (a context archive) to a management route; answers its JSON. */
+  async mgmtUpload<T>(path: string, body: NodeJS.ReadableStream, contentType: string): Promise<T> {
+    const response = await this.stream({ method: 'POST', path: `/mgmt/v1${path}`, headers: { accept: 'application/json', 'content-type': contentType }, body });
+    return parseJson<T>(await answerOf(response), `POST /mgmt/v1${path}`);
+  }
+
+  /** A management route's text answer as it arrives (a run's log, followed while the run goes on). */
+  async mgmtTextStream(path: string): Promise<AsyncIterable<string>> {
+    const response = await this.stream({ method: 'GET', path: `/mgmt/v1${path}`, headers: { accept: 'text/plain' } });
+    response.setEncoding('utf8');
+    return response as AsyncIterable<string>;
   }
 
   private async registry(name: string): Promise<RegistryView> {
@@ -185,6 +201,39 @@ export class BerthClient {
     if (response.status >= 400) throw new ServerError(response.status, errorMessage(response, credential?.username ?? request.caller));
     return response;
   }
+
+  /** A request with a streamed body whose response is handed over unread (errors excepted). */
+  private async stream(request: { method: string; path: string; headers: Record<string, string>; body?: NodeJS.ReadableStream }): Promise<IncomingMessage> {
+    const headers = { ...request.headers };
+    const credential = this.basicCredential();
+    if (credential) headers.authorization = `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`;
+    const url = new URL(`${this.server.pathname.replace(/\/+$/, '')}${request.path}`, this.server);
+    let response: IncomingMessage;
+    try {
+      response = await httpStream({ method: request.method, url, headers, body: request.body, ca: this.ca });
+    } catch (error) {
+      if (error instanceof HttpConnectError) throw new CliError(`cannot reach the Berth server at ${this.serverUrl}: ${error.message}`);
+      throw new CliError(`${request.method} ${request.path}: ${(error as Error).message}`);
+    }
+    const status = response.statusCode ?? 0;
+    if (status >= 400) throw new ServerError(status, errorMessage(await answerOf(response), credential?.username));
+    return response;
+  }
+}
+
+/** A streamed response read whole (it is small: JSON or an error document). */
+async function answerOf(response: IncomingMessage): Promise<HttpResponse> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of response) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_STREAMED_ANSWER_BYTES) {
+      response.destroy();
+      throw new CliError(`the answer of the server is larger than ${MAX_STREAMED_ANSWER_BYTES} bytes`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return { status: response.statusCode ?? 0, headers: response.headers, text: Buffer.concat(chunks).toString('utf8') };
 }
 
 /** The server refused a request; `status` is its HTTP status. */

@@ -5,6 +5,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { pipeline } from 'node:stream/promises';
 
 /** The CLI reads JSON documents only; anything larger is refused rather than buffered. */
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
@@ -32,23 +33,11 @@ export class HttpConnectError extends Error {}
 
 export function httpRequest(request: HttpRequest): Promise<HttpResponse> {
   const { url } = request;
-  const secure = url.protocol === 'https:';
   const headers: Record<string, string> = { ...request.headers };
-  if (request.host) headers.host = request.host;
   if (request.body !== undefined) headers['content-length'] = String(Buffer.byteLength(request.body));
-  const serverName = request.host ? hostnameOf(request.host) : undefined;
-  const options: https.RequestOptions = {
-    method: request.method,
-    hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
-    port: url.port || (secure ? 443 : 80),
-    path: `${url.pathname}${url.search}`,
-    headers,
-    timeout: TIMEOUT_MS,
-    ...(secure && serverName && !isIpAddress(serverName) ? { servername: serverName } : {}),
-    ...(secure && request.ca ? { ca: request.ca } : {}),
-  };
+  const options: https.RequestOptions = { ...requestOptions({ ...request, headers }), timeout: TIMEOUT_MS };
   return new Promise((resolve, reject) => {
-    const outgoing = (secure ? https : http).request(options, (response) => {
+    const outgoing = (url.protocol === 'https:' ? https : http).request(options, (response) => {
       const chunks: Buffer[] = [];
       let size = 0;
       response.on('data', (chunk: Buffer) => {
@@ -66,6 +55,52 @@ export function httpRequest(request: HttpRequest): Promise<HttpResponse> {
     outgoing.on('error', (error) => reject(new HttpConnectError(describeConnectError(error))));
     outgoing.end(request.body);
   });
+}
+
+export interface HttpStreamRequest extends Omit<HttpRequest, 'body'> {
+  /** Sent with chunked transfer encoding as it is read (a context archive). */
+  body?: NodeJS.ReadableStream;
+}
+
+/**
+ * A request whose body is streamed and whose response is handed over unread, without an idle
+ * timeout: a followed log may stay quiet while a step works. The caller consumes the response.
+ */
+export function httpStream(request: HttpStreamRequest): Promise<http.IncomingMessage> {
+  const options = requestOptions(request);
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    let bodyError: Error | undefined;
+    request.body?.once('error', (error: Error) => (bodyError = error));
+    const outgoing = (request.url.protocol === 'https:' ? https : http).request(options, (response) => {
+      answered = true;
+      resolve(response);
+    });
+    outgoing.on('socket', (socket) => socket.setKeepAlive(true, 30_000));
+    // Once the server has answered (say, refused an upload early), a broken upload is no news.
+    outgoing.on('error', (error) => {
+      if (!answered) reject(bodyError ?? new HttpConnectError(describeConnectError(error)));
+    });
+    if (request.body) pipeline(request.body, outgoing).catch(() => undefined);
+    else outgoing.end();
+  });
+}
+
+function requestOptions(request: Omit<HttpRequest, 'body'>): https.RequestOptions {
+  const { url } = request;
+  const secure = url.protocol === 'https:';
+  const headers: Record<string, string> = { ...request.headers };
+  if (request.host) headers.host = request.host;
+  const serverName = request.host ? hostnameOf(request.host) : undefined;
+  return {
+    method: request.method,
+    hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: url.port || (secure ? 443 : 80),
+    path: `${url.pathname}${url.search}`,
+    headers,
+    ...(secure && serverName && !isIpAddress(serverName) ? { servername: serverName } : {}),
+    ...(secure && request.ca ? { ca: request.ca } : {}),
+  };
 }
 
 const untrustedCertificateCodes = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT']);

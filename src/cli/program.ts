@@ -1,5 +1,6 @@
 /** The `berth` command tree: `serve` runs the server; the other verbs mirror `az acr` over HTTP. */
 import { Command, Option } from 'commander';
+import { registerBuildCommand } from './commands/build.ts';
 import { registerConfigureCommand } from './commands/configure.ts';
 import { registerCredentialCommands } from './commands/credential.ts';
 import { registerGcCommands } from './commands/gc.ts';
@@ -11,9 +12,12 @@ import { registerRetentionCommands } from './commands/retention.ts';
 import { registerRegistryCommands } from './commands/registry.ts';
 import { registerRepositoryCommands } from './commands/repository.ts';
 import { registerRoleCommands } from './commands/role.ts';
+import { registerRunCommand } from './commands/run.ts';
 import { registerScopeMapCommands } from './commands/scope-map.ts';
+import { registerSecretCommands } from './commands/secret.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerSpCommands } from './commands/sp.ts';
+import { registerTaskCommands } from './commands/task.ts';
 import { registerTokenCommands } from './commands/token.ts';
 import { registerUsageCommand } from './commands/usage.ts';
 import { registerUserCommands } from './commands/user.ts';
@@ -51,5 +55,9 @@ export function buildProgram(): Command {
   registerWebhookCommands(program);
   registerQuarantineCommands(program);
   registerRetentionCommands(program);
+  registerBuildCommand(program);
+  registerRunCommand(program);
+  registerTaskCommands(program);
+  registerSecretCommands(program);
   return program;
 }

@@ -9,11 +9,10 @@
  */
 import cliProgress from 'cli-progress';
 import { Option, type Command } from 'commander';
-import { BerthClient } from '../client.ts';
-import { CommandContext, examples, type GlobalOptions } from '../context.ts';
+import { contextWithCommandCredentials, splitCommandCredentials, type Credential } from '../command-credentials.ts';
+import { examples, type CommandContext } from '../context.ts';
 import { CliError } from '../errors.ts';
 import type { TableColumn } from '../output.ts';
-import { configFilePath, readConfigFile, resolveSettings } from '../settings.ts';
 
 interface ImportOptions {
   name?: string;
@@ -40,11 +39,6 @@ interface ImportJob {
   [field: string]: unknown;
 }
 
-interface Credential {
-  username?: string;
-  password?: string;
-}
-
 const POLL_MS = 500;
 /** An import still running after this long is left to run; the command stops following it. */
 const MAX_FOLLOW_MS = 6 * 3600_000;
@@ -56,31 +50,10 @@ const jobTable: TableColumn[] = [
   { header: 'ID', value: (job) => job.id },
 ];
 
-/** Global options that take a value (so that their value is not mistaken for the command name). */
-const globalValueOptions = new Set(['--server', '-u', '--username', '-p', '--password', '--ca-file', '-o', '--output', '--query']);
-
-/**
- * Splits `-u/--username` and `-p/--password` of the command line into the caller's (before
- * `import`) and the source registry's (after it).
- */
+/** `-u/-p` before "import" are the caller's; after it, the source registry's. */
 export function splitImportCredentials(argv: readonly string[]): { caller: Credential; source: Credential } {
-  let position = 0;
-  while (position < argv.length && argv[position] !== 'import') position += globalValueOptions.has(argv[position]!) ? 2 : 1;
-  return { caller: credentialIn(argv.slice(0, position)), source: credentialIn(argv.slice(position + 1)) };
-}
-
-function credentialIn(args: readonly string[]): Credential {
-  const found: Credential = {};
-  for (let position = 0; position < args.length; position++) {
-    const arg = args[position]!;
-    for (const [field, short, long] of [['username', '-u', '--username'], ['password', '-p', '--password']] as const) {
-      if (arg === short || arg === long) found[field] = args[++position];
-      else if (arg.startsWith(`${long}=`)) found[field] = arg.slice(long.length + 1);
-      else if (arg.startsWith(short) && !arg.startsWith('--') && arg.length > 2) found[field] = arg.slice(2);
-    }
-    if (arg === '--') break;
-  }
-  return found;
+  const { caller, command } = splitCommandCredentials(argv, 'import');
+  return { caller, source: command };
 }
 
 /** `--registry`: a name, a login server (`host[:port]`) or a resource id (`/registries/<name>`). */
@@ -89,14 +62,6 @@ function sourceRegistryFields(registry: string | undefined): { registryUri?: str
   if (registry.startsWith('/registries/')) return { resourceId: registry };
   if (/[.:]/.test(registry)) return { registryUri: registry };
   return { resourceId: `/registries/${registry}` };
-}
-
-/** The context of this command, with the caller's credential taken only from before `import`. */
-async function importContext(command: Command): Promise<{ context: CommandContext; source: Credential }> {
-  const globals = command.optsWithGlobals<GlobalOptions>();
-  const { caller, source } = splitImportCredentials(process.argv.slice(2));
-  const settings = resolveSettings({ ...globals, username: caller.username, password: caller.password }, process.env, await readConfigFile(configFilePath()));
-  return { context: new CommandContext(settings, BerthClient.fromSettings(settings), globals), source };
 }
 
 function formatBytes(bytes: number): string {
@@ -161,7 +126,7 @@ export function registerImportCommand(program: Command): void {
       .option('--force', 'overwrite existing target tags')
       .option('--no-wait', 'return the import job at once instead of following it')
       .action(async (options: ImportOptions, command: Command) => {
-        const { context, source } = await importContext(command);
+        const { context, credential: source } = await contextWithCommandCredentials(command, 'import');
         const registry = context.registry(options.name);
         if ((source.username === undefined) !== (source.password === undefined)) throw new CliError('give both --username and --password for the source registry, or neither');
         const body = {
