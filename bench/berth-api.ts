@@ -20,6 +20,9 @@ export async function servesBerthApi(url: string): Promise<boolean> {
   }
 }
 
+/** A purge sends nothing until it is done, and a large one takes minutes. */
+const purgeIdleTimeoutMs = 30 * 60_000;
+
 export class ManagementApi {
   private readonly http: HttpClient;
   private readonly authorization: string;
@@ -75,17 +78,23 @@ export class ManagementApi {
     return (await this.call('POST', '/gc/runs', { dryRun }, [200])) as GcRunReport;
   }
 
+  /** `POST /mgmt/v1/registries/{registry}/purge`; the server answers once everything is deleted. */
+  async purge(registry: string, body: PurgeRequestBody): Promise<PurgeReport> {
+    return (await this.call('POST', `/registries/${registry}/purge`, body, [200], purgeIdleTimeoutMs)) as PurgeReport;
+  }
+
   close(): void {
     this.http.close();
   }
 
-  private async call(method: string, path: string, body: unknown, expected: number[]): Promise<unknown> {
+  private async call(method: string, path: string, body: unknown, expected: number[], idleTimeoutMs?: number): Promise<unknown> {
     const headers: Record<string, string> = { Authorization: this.authorization };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     const res = await this.http.request(method, `/mgmt/v1${path}`, {
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       read: 'buffer',
+      idleTimeoutMs,
     });
     expectStatus(res, expected, `${method} /mgmt/v1${path}`);
     return res.body.length > 0 ? JSON.parse(res.body.toString('utf8')) : undefined;
@@ -97,6 +106,23 @@ export interface GcRunReport {
   unlinkedBlobs: unknown[];
   deletedBlobs: { digest: string; size: number }[];
   reclaimedBytes: number;
+}
+
+export interface PurgeRequestBody {
+  filters: string[];
+  ago: string;
+  untagged?: boolean;
+  untaggedOnly?: boolean;
+  keep?: number;
+  dryRun?: boolean;
+}
+
+export interface PurgeReport {
+  dryRun: boolean;
+  /** Deleted, or with a dry run, to be deleted. */
+  tags: { repository: string; tag: string; digest: string }[];
+  manifests: { repository: string; digest: string; reason: string }[];
+  failed: { repository: string; tag?: string; digest?: string; error: string }[];
 }
 
 export interface IssuedToken {

@@ -48,6 +48,7 @@ const sizeFlags: { flag: string; field: keyof WorkloadSizes; parse: (text: strin
   { flag: '--import-layer <size>', field: 'importLayerBytes', parse: parseSize, help: 'size of each of those layers (2MiB)' },
   { flag: '--gc-manifests <n>', field: 'gcManifests', parse: parsePositiveInt, help: 'images (2 blobs each, half deleted) the gc workload collects over (10000)' },
   { flag: '--gc-pushers <n>', field: 'gcPushers', parse: parsePositiveInt, help: 'pushers pushing while the collection runs (4)' },
+  { flag: '--purge-tags <n>', field: 'purgeTags', parse: parsePositiveInt, help: 'tags (one small image each) the purge workload deletes (10000)' },
 ];
 
 function parseIntList(text: string): number[] {

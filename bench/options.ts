@@ -45,6 +45,8 @@ export interface WorkloadSizes {
   gcManifests: number;
   /** Pushers pushing new images while the collection runs. */
   gcPushers: number;
+  /** Tags (one small image each) the `purge` workload deletes. */
+  purgeTags: number;
 }
 
 export interface BenchOptions {
@@ -100,6 +102,7 @@ export const fullSizes: WorkloadSizes = {
   importLayerBytes: 2 * MiB,
   gcManifests: 10_000,
   gcPushers: 4,
+  purgeTags: 10_000,
 };
 
 /** About 20x less work than `fullSizes`, keeping concurrency levels and request counts per page. */
@@ -127,6 +130,7 @@ export const quickSizes: WorkloadSizes = {
   importLayerBytes: 128 * KiB,
   gcManifests: 500,
   gcPushers: 4,
+  purgeTags: 500,
 };
 
 const sizeUnits: Record<string, number> = { '': 1, b: 1, k: KiB, kib: KiB, m: MiB, mib: MiB, g: GiB, gib: GiB };

@@ -5,6 +5,7 @@ import { importWorkload } from './import.ts';
 import { manifestsWorkload } from './manifests.ts';
 import { parallelPullWorkload } from './parallel-pull.ts';
 import { pullWorkload } from './pull.ts';
+import { purgeWorkload } from './purge.ts';
 import { pushWorkload } from './push.ts';
 import { smallImagesWorkload } from './small-images.ts';
 import { tagsWorkload } from './tags.ts';
@@ -20,4 +21,5 @@ export const workloads: readonly Workload[] = [
   authWorkload,
   importWorkload,
   gcWorkload,
+  purgeWorkload,
 ];
