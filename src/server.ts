@@ -40,12 +40,14 @@ import { tokenApi } from './oauth/token-api.ts';
 import { acrApi } from './api/acr/plugin.ts';
 import { managementApi } from './api/plugin.ts';
 import { registerOpenApi, type RouteRecord } from './api/openapi.ts';
+import { createTasks, type Tasks } from './tasks/index.ts';
 
 export interface Berth {
   app: FastifyInstance;
   config: Config;
   directory: RegistryDirectory;
   uploads: UploadService;
+  tasks: Tasks;
   /** Base URL once listening, e.g. `http://127.0.0.1:5000`. */
   url: string;
   /** Every route the server registered, for checking the API document against. */
@@ -125,6 +127,23 @@ export async function buildBerth(config: Config, options: BuildOptions = {}): Pr
     concurrency: config.import.concurrency,
     logError: (error, job) => logger.error({ err: error, importId: job.id, registry: job.registry }, 'import failed'),
   });
+  let baseUrl = '';
+  const tasks = await createTasks({
+    meta,
+    identity: auth.identity,
+    tokens: auth.tokens,
+    directory,
+    dataDir: config.data,
+    secretKeyFile,
+    portSuffix: suffix,
+    listenHost: host,
+    tls: config.tls.selfSigned ? 'self-signed' : config.tls.cert ? 'certificate' : 'none',
+    serverUrl: () => baseUrl,
+    concurrency: config.tasks.workers,
+    pollMs: config.tasks.pollMilliseconds,
+    maxContextBytes: config.tasks.maxContextMiB * 1024 * 1024,
+    logger,
+  });
   const gate = new DataPlaneGate(callers, auth.authorizer, loginServer);
   const routes = await registerOpenApi(app, version);
   await app.register(registryPlugin, { directory, services, gate });
@@ -147,6 +166,8 @@ export async function buildBerth(config: Config, options: BuildOptions = {}): Pr
     purge: new PurgeService(meta, services.manifests),
     quarantinePolicies: meta.attributes,
     retentionPolicies: meta.retention,
+    tasks: tasks.service,
+    secrets: tasks.vault,
   });
 
   tls?.attach(app.server);
@@ -167,6 +188,7 @@ export async function buildBerth(config: Config, options: BuildOptions = {}): Pr
     config,
     directory,
     uploads,
+    tasks,
     url: `${tls ? 'https' : 'http'}://${host}:${port}`,
     routes,
     async close() {
@@ -176,12 +198,19 @@ export async function buildBerth(config: Config, options: BuildOptions = {}): Pr
       await gc.close();
       await eventDelivery.stop();
       await imports.close();
+      await tasks.close();
       await app.close();
       await meta.close();
     },
   };
   app.addHook('onReady', async () => {
     await uploads.expireAbandoned();
+  });
+  app.addHook('onListen', async () => {
+    const address = app.server.address();
+    const listening = typeof address === 'object' && address ? address.port : port;
+    baseUrl = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${listening}`;
+    if (config.tasks.enabled) await tasks.start();
   });
   return berth;
 }

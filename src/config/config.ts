@@ -105,6 +105,19 @@ export const configSchema = z
       })
       .strict()
       .default({ insecureRegistries: [], concurrency: 4 }),
+    tasks: z
+      .object({
+        /** Run queued task runs on this node (a node may leave them to agent processes). */
+        enabled: z.boolean().default(true),
+        /** Runs executed at the same time on this node. */
+        workers: z.number().int().min(1).max(64).default(2),
+        /** Largest uploaded or fetched build context. */
+        maxContextMiB: z.number().int().min(1).max(10_240).default(512),
+        /** How often a node looks for runs queued elsewhere and for cancellations. */
+        pollMilliseconds: z.number().int().min(10).default(1000),
+      })
+      .strict()
+      .default({ enabled: true, workers: 2, maxContextMiB: 512, pollMilliseconds: 1000 }),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict();
@@ -121,6 +134,7 @@ const environment: Record<string, (value: string, into: Record<string, unknown>)
   BERTH_DATABASE: (value, into) => (into.database = value),
   BERTH_LOG_LEVEL: (value, into) => (into.logLevel = value),
   BERTH_GC_GRACE_PERIOD_SECONDS: (value, into) => (section(into, 'gc').gracePeriodSeconds = Number(value)),
+  BERTH_TASK_WORKERS: (value, into) => (section(into, 'tasks').workers = Number(value)),
   BERTH_AUTH_MAX_FAILURES: (value, into) => (authThrottle(into).maxFailures = Number(value)),
   BERTH_AUTH_LOCKOUT_SECONDS: (value, into) => (authThrottle(into).lockoutSeconds = Number(value)),
 };

@@ -31,8 +31,10 @@ export class ContainerStore {
   /** Per-store CA certificates (`--cert-dir`), present only when an endpoint has a CA file. */
   readonly certDir: string;
   /**
-   * podman's engine tmp_dir holds the unix sockets of rootlessport (the port forwarder of slirp4netns):
-   * a socket path must stay under 108 bytes, so it lives under a short path rather than in `dir`.
+   * podman's engine tmp_dir holds the unix sockets of rootlessport (the port forwarder of slirp4netns),
+   * and the run root those of conmon: a socket path must stay under 108 bytes, so both live under a
+   * short path rather than in `dir`. (With a long run root, conmon outlives every container by its
+   * 20 s timeout.)
    */
   private readonly engineTmpDir: string;
   private readonly env: Record<string, string | undefined>;
@@ -42,9 +44,9 @@ export class ContainerStore {
     private readonly tools: ToolPaths,
   ) {
     this.graphRoot = join(dir, 'storage');
-    this.runRoot = join(dir, 'runroot');
     this.certDir = join(dir, 'certs');
     this.engineTmpDir = join('/tmp', `berth-engine-${createHash('sha256').update(dir).digest('hex').slice(0, 16)}`);
+    this.runRoot = join(this.engineTmpDir, 'runroot');
     this.env = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -64,9 +66,10 @@ export class ContainerStore {
 
   /** Writes the store's configuration; `access` decides the registries, credentials and CAs. */
   async create(access: StoreAccess): Promise<void> {
-    for (const sub of ['storage', 'runroot', 'tmp', 'volumes', 'networks']) await mkdir(join(this.dir, sub), { recursive: true });
+    for (const sub of ['storage', 'tmp', 'volumes', 'networks']) await mkdir(join(this.dir, sub), { recursive: true });
     const file = (name: string) => join(this.dir, name);
     await mkdir(this.engineTmpDir, { recursive: true, mode: 0o700 });
+    await mkdir(this.runRoot, { recursive: true });
     await writeFile(file('containers.conf'), containersConf(this.dir, this.engineTmpDir));
     await writeFile(file('storage.conf'), storageConf(this.graphRoot, this.runRoot));
     await writeFile(file('registries.conf'), registriesConf(access.registries));

@@ -4,15 +4,9 @@
  * steps and a failing gate, and secret values masked in the log.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createAuth } from '../../../src/auth/index.ts';
 import type { Principal } from '../../../src/auth/principal.ts';
-import { databaseUrl } from '../../../src/config/config.ts';
-import { openMetaStore } from '../../../src/meta/index.ts';
-import type { MetaStore } from '../../../src/meta/meta-store.ts';
-import { RegistryDirectory } from '../../../src/services/registry-directory.ts';
-import { createTasks, type Tasks } from '../../../src/tasks/index.ts';
+import type { Tasks } from '../../../src/tasks/index.ts';
 import type { RunView } from '../../../src/tasks/task-service.ts';
 import { OWNER, startTestBerth, type TestBerth } from '../../helper.ts';
 import { startAll } from '../../helpers/exec.ts';
@@ -22,7 +16,6 @@ import { makeFolder, packFolder } from '../context/archives.ts';
 describe('task runs with buildah and podman against a real Berth', () => {
   let server: TestBerth | undefined;
   let images: TestImages;
-  let meta: MetaStore | undefined;
   let tasks: Tasks | undefined;
   let owner: Principal;
   let registry: string;
@@ -53,33 +46,13 @@ describe('task runs with buildah and podman against a real Berth', () => {
     registry = `contoso.localhost:${port}`;
     await skopeoCopy(images.single.ref, `docker://${registry}/base:1`, ['--dest-creds', `${OWNER.username}:${OWNER.password}`]);
 
-    // The task engine on the same database and installation secret as the server.
-    const config = server!.berth.config;
-    meta = await openMetaStore({ url: databaseUrl(config) });
-    const secretKeyFile = join(config.data, 'secret.key');
-    const auth = await createAuth({ meta, secretKeyFile, throttle: config.auth.throttle });
-    const directory = new RegistryDirectory(meta, { domain: config.domain, defaultRegistry: config.defaultRegistry });
-    await directory.initialise();
-    tasks = await createTasks({
-      meta,
-      identity: auth.identity,
-      tokens: auth.tokens,
-      directory,
-      dataDir: config.data,
-      secretKeyFile,
-      portSuffix: () => `:${port}`,
-      listenHost: '127.0.0.1',
-      tls: 'none',
-      serverUrl: () => server!.url,
-    });
-    await tasks.start();
-    const user = await auth.identity.getUser(OWNER.username);
+    tasks = server!.berth.tasks;
+    const users = (await (await server!.request('/mgmt/v1/users')).json()) as { value: { username: string; principalId: string }[] };
+    const user = users.value.find((candidate) => candidate.username === OWNER.username)!;
     owner = { kind: 'user', id: user.principalId, name: user.username, owner: true };
   });
 
   after(async () => {
-    await tasks?.close();
-    await meta?.close();
     await server?.close();
   });
 
