@@ -3,6 +3,9 @@
  * management API (`/mgmt/v1/`, as the installation owner) to create principals and change
  * registry settings, and the token server (`/oauth2/`) as docker and `berth login` call it.
  */
+import http from 'node:http';
+import https from 'node:https';
+import type { RunStatus } from '../src/meta/task-store.ts';
 import { basicAuthorization } from './auth.ts';
 import { expectStatus, header, HttpClient, type HttpResponse } from './http.ts';
 import type { Credentials } from './options.ts';
@@ -83,6 +86,62 @@ export class ManagementApi {
     return (await this.call('POST', `/registries/${registry}/purge`, body, [200], purgeIdleTimeoutMs)) as PurgeReport;
   }
 
+  /** `POST /mgmt/v1/registries/{registry}/tasks`: a task whose definition needs no source context. */
+  createTask(registry: string, body: TaskBody): Promise<unknown> {
+    return this.call('POST', `/registries/${registry}/tasks`, body, [201]);
+  }
+
+  deleteTask(registry: string, name: string): Promise<unknown> {
+    return this.call('DELETE', `/registries/${registry}/tasks/${name}`, undefined, [204]);
+  }
+
+  /** Queues a run of a task (`berth task run`). */
+  async runTask(registry: string, name: string): Promise<RunInfo> {
+    return (await this.call('POST', `/registries/${registry}/tasks/${name}/runs`, {}, [202])) as RunInfo;
+  }
+
+  /** Queues a quick run of a task file's text without a source context (`berth run -f file /dev/null`). */
+  async quickRun(registry: string, taskFileContent: string): Promise<RunInfo> {
+    return (await this.call('POST', `/registries/${registry}/runs`, { type: 'QuickRun', sourceLocation: null, taskFileContent }, [202])) as RunInfo;
+  }
+
+  async getRun(registry: string, runId: string): Promise<RunInfo> {
+    return (await this.call('GET', `/registries/${registry}/runs/${runId}`, undefined, [200])) as RunInfo;
+  }
+
+  /** A registry's runs of one task, newest first. */
+  async listRuns(registry: string, task: string): Promise<RunInfo[]> {
+    const query = new URLSearchParams({ task, top: '1000' });
+    return ((await this.call('GET', `/registries/${registry}/runs?${query}`, undefined, [200])) as { value: RunInfo[] }).value;
+  }
+
+  /**
+   * `GET …/runs/{runId}/log?follow=true`: hands every chunk to `onText` as it arrives and resolves
+   * with the whole log once the server ends it (the run finished). On its own connection, so the
+   * other calls are not held up behind it.
+   */
+  followLog(registry: string, runId: string, onText: (text: string) => void, idleTimeoutMs: number): Promise<string> {
+    const url = new URL(`/mgmt/v1/registries/${registry}/runs/${runId}/log?follow=true`, this.http.base);
+    const transport = url.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      const req = transport.get(url, { headers: { Authorization: this.authorization }, agent: false }, (res) => {
+        res.setEncoding('utf8');
+        let text = '';
+        res.on('data', (chunk: string) => {
+          text += chunk;
+          if (res.statusCode === 200) onText(chunk);
+        });
+        res.on('end', () => {
+          if (res.statusCode === 200) resolve(text);
+          else reject(new Error(`GET ${url.pathname}: HTTP ${res.statusCode}: ${text.slice(0, 300)}`));
+        });
+        res.on('error', reject);
+      });
+      req.setTimeout(idleTimeoutMs, () => req.destroy(new Error(`GET ${url.pathname}: no log output for ${idleTimeoutMs} ms`)));
+      req.on('error', reject);
+    });
+  }
+
   close(): void {
     this.http.close();
   }
@@ -123,6 +182,36 @@ export interface PurgeReport {
   tags: { repository: string; tag: string; digest: string }[];
   manifests: { repository: string; digest: string; reason: string }[];
   failed: { repository: string; tag?: string; digest?: string; error: string }[];
+}
+
+/** The fields of a task the bench creates: a `cmd` task (`berth task create --cmd … -c /dev/null`). */
+export interface TaskBody {
+  name: string;
+  contextPath: string | null;
+  cmd: string;
+}
+
+/** A run as `GET /mgmt/v1/registries/{registry}/runs/{runId}` shows it (the fields the bench reads). */
+export interface RunInfo {
+  runId: string;
+  task: string | null;
+  status: RunStatus;
+  createTime: string;
+  startTime: string | null;
+  finishTime: string | null;
+  runErrorMessage: string | null;
+}
+
+/** The registry a request to `url` reaches, as named in the tokens its token server issues for `repository`. */
+export async function reachedRegistry(url: string, owner: Credentials, repository: string): Promise<string> {
+  const tokenServer = await TokenServer.discover(url, `/v2/${repository}/tags/list`);
+  try {
+    const registry = (await tokenServer.basicToken(owner, `repository:${repository}:pull`)).claims['registry'];
+    if (typeof registry !== 'string') throw new Error('the access token names no registry');
+    return registry;
+  } finally {
+    tokenServer.close();
+  }
 }
 
 export interface IssuedToken {

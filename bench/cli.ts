@@ -49,6 +49,8 @@ const sizeFlags: { flag: string; field: keyof WorkloadSizes; parse: (text: strin
   { flag: '--gc-manifests <n>', field: 'gcManifests', parse: parsePositiveInt, help: 'images (2 blobs each, half deleted) the gc workload collects over (10000)' },
   { flag: '--gc-pushers <n>', field: 'gcPushers', parse: parsePositiveInt, help: 'pushers pushing while the collection runs (4)' },
   { flag: '--purge-tags <n>', field: 'purgeTags', parse: parsePositiveInt, help: 'tags (one small image each) the purge workload deletes (10000)' },
+  { flag: '--task-samples <n>', field: 'taskSamples', parse: parsePositiveInt, help: 'runs per measured kind in the tasks workload (5)' },
+  { flag: '--task-runs <n>', field: 'taskRuns', parse: parsePositiveInt, help: 'runs the tasks workload queues at once (10)' },
 ];
 
 function parseIntList(text: string): number[] {

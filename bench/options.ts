@@ -47,6 +47,10 @@ export interface WorkloadSizes {
   gcPushers: number;
   /** Tags (one small image each) the `purge` workload deletes. */
   purgeTags: number;
+  /** Runs of each measured kind in the `tasks` workload (queue → first step, 3-step run end to end). */
+  taskSamples: number;
+  /** Runs the `tasks` workload queues at once for the server's workers. */
+  taskRuns: number;
 }
 
 export interface BenchOptions {
@@ -103,6 +107,8 @@ export const fullSizes: WorkloadSizes = {
   gcManifests: 10_000,
   gcPushers: 4,
   purgeTags: 10_000,
+  taskSamples: 5,
+  taskRuns: 10,
 };
 
 /** About 20x less work than `fullSizes`, keeping concurrency levels and request counts per page. */
@@ -131,6 +137,8 @@ export const quickSizes: WorkloadSizes = {
   gcManifests: 500,
   gcPushers: 4,
   purgeTags: 500,
+  taskSamples: 2,
+  taskRuns: 10,
 };
 
 const sizeUnits: Record<string, number> = { '': 1, b: 1, k: KiB, kib: KiB, m: MiB, mib: MiB, g: GiB, gib: GiB };

@@ -9,6 +9,7 @@ import { purgeWorkload } from './purge.ts';
 import { pushWorkload } from './push.ts';
 import { smallImagesWorkload } from './small-images.ts';
 import { tagsWorkload } from './tags.ts';
+import { tasksWorkload } from './tasks.ts';
 import type { Workload } from './workload.ts';
 
 export const workloads: readonly Workload[] = [
@@ -22,4 +23,5 @@ export const workloads: readonly Workload[] = [
   importWorkload,
   gcWorkload,
   purgeWorkload,
+  tasksWorkload,
 ];
