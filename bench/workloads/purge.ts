@@ -4,10 +4,9 @@
  * `smallPushers` pushers. Measured: a dry run, which must list every tag, then the real run, which
  * must delete exactly what the dry run listed and leave the repository without tags.
  */
-import { ManagementApi, servesBerthApi, TokenServer, type PurgeReport } from '../berth-api.ts';
+import { ManagementApi, reachedRegistry, servesBerthApi, type PurgeReport } from '../berth-api.ts';
 import { expectStatus } from '../http.ts';
 import { makeSmallImage, pushSmallImage } from '../images.ts';
-import type { Credentials } from '../options.ts';
 import type { RunningTarget } from '../targets.ts';
 import { elapsedMs, now } from '../stats.ts';
 import { runPool, type Metric, type Workload, type WorkloadContext } from './workload.ts';
@@ -22,7 +21,7 @@ export const purgeWorkload: Workload = {
   async run(ctx) {
     const owner = ctx.target.credentials!;
     const pushed = await setUp(ctx);
-    const registry = await reachedRegistry(ctx.target.url, owner);
+    const registry = await reachedRegistry(ctx.target.url, owner, repository);
     const api = new ManagementApi(ctx.target.url, owner);
     try {
       return await measure(ctx, api, registry, pushed);
@@ -55,18 +54,6 @@ async function setUp(ctx: WorkloadContext): Promise<Set<string>> {
     return new Set(tags);
   } finally {
     client.close();
-  }
-}
-
-/** The registry a request to `url` reaches, as named in the tokens its token server issues. */
-async function reachedRegistry(url: string, owner: Credentials): Promise<string> {
-  const tokenServer = await TokenServer.discover(url, `/v2/${repository}/tags/list`);
-  try {
-    const registry = (await tokenServer.basicToken(owner, `repository:${repository}:pull`)).claims['registry'];
-    if (typeof registry !== 'string') throw new Error('the access token names no registry');
-    return registry;
-  } finally {
-    tokenServer.close();
   }
 }
 
