@@ -19,6 +19,7 @@ import { KyselyUsageStore } from './kysely-usage-store.ts';
 import { KyselyRetentionStore } from './kysely-retention-store.ts';
 import { KyselyAttributeStore } from './kysely-attribute-store.ts';
 import { KyselyTaskStore } from './kysely-task-store.ts';
+import { KyselyTriggerStore } from './kysely-trigger-store.ts';
 import {
   MissingReferencesError,
   RegistryExistsError,
@@ -312,6 +313,7 @@ export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
   readonly attributes: KyselyAttributeStore;
   readonly retention: KyselyRetentionStore;
   readonly tasks: KyselyTaskStore;
+  readonly triggers: KyselyTriggerStore;
 
   /** `db` must already be migrated (`migrateToLatest`). */
   constructor(db: Db, dialect: SqlDialect) {
@@ -326,6 +328,7 @@ export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
     this.attributes = new KyselyAttributeStore(db, this.events);
     this.retention = new KyselyRetentionStore(db, dialect);
     this.tasks = new KyselyTaskStore(db, dialect);
+    this.triggers = new KyselyTriggerStore(db, dialect);
   }
 
   async close(): Promise<void> {
@@ -367,7 +370,7 @@ export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
 
   async deleteRegistry(name: string): Promise<boolean> {
     // Repositories and everything in them, scope maps, tokens, role assignments, refresh
-    // tokens, tasks and runs go with the registry (ON DELETE CASCADE).
+    // tokens, tasks with their runs and trigger state go with the registry (ON DELETE CASCADE).
     const result = await this.#db.deleteFrom('registries').where('name', '=', name).executeTakeFirst();
     return result.numDeletedRows > 0n;
   }

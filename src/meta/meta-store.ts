@@ -15,6 +15,7 @@ import type { IdentityStore } from './identity-store.ts';
 import type { UsageStore } from './usage-store.ts';
 import type { RetentionStore } from './retention-store.ts';
 import type { TaskStore } from './task-store.ts';
+import type { TriggerStore } from './trigger-store.ts';
 import type { WebhookStore } from './webhook-store.ts';
 
 export type Sku = 'Basic' | 'Standard' | 'Premium';
@@ -161,6 +162,8 @@ export interface MetaStore extends IdentityStore {
   readonly retention: RetentionStore;
   /** Tasks, their queued and finished runs, run logs, and the secret store's sealed values. */
   readonly tasks: TaskStore;
+  /** What task triggers remember so each commit, base-image move and timer fires a task once. */
+  readonly triggers: TriggerStore;
 
   /** Settings default to Standard, admin user and anonymous pull disabled, no group or location. */
   createRegistry(name: string, settings?: Partial<RegistrySettings>): Promise<RegistryRecord>;

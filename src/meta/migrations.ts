@@ -607,6 +607,67 @@ function tasks(dialect: SqlDialect): Migration {
   };
 }
 
+/**
+ * What task triggers remember (see `trigger-store.ts`): each task's commit cursor, the base
+ * images its last build used, and the timer occurrences already fired. Rows go with the task.
+ */
+function triggers(dialect: SqlDialect): Migration {
+  const types = columnTypes(dialect);
+  return {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('task_commit_cursors')
+        .addColumn('registry', types.name, (c) => c.notNull())
+        .addColumn('task', types.name, (c) => c.notNull())
+        .addColumn('commit', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('task_commit_cursors_pkey', ['registry', 'task'])
+        .addForeignKeyConstraint('task_commit_cursors_task_fkey', ['registry', 'task'], 'tasks', ['registry', 'name'], (fk) =>
+          fk.onDelete('cascade'),
+        )
+        .execute();
+
+      await db.schema
+        .createTable('task_base_images')
+        .addColumn('registry', types.name, (c) => c.notNull())
+        .addColumn('task', types.name, (c) => c.notNull())
+        .addColumn('login_server', 'text', (c) => c.notNull())
+        .addColumn('repository', types.name, (c) => c.notNull())
+        .addColumn('tag', types.name, (c) => c.notNull())
+        .addColumn('registry_ref', types.name)
+        .addColumn('digest', 'text')
+        .addColumn('type', 'text', (c) => c.notNull().check(sql`type in ('Runtime', 'BuildTime')`))
+        .addPrimaryKeyConstraint('task_base_images_pkey', ['registry', 'task', 'login_server', 'repository', 'tag'])
+        .addForeignKeyConstraint('task_base_images_task_fkey', ['registry', 'task'], 'tasks', ['registry', 'name'], (fk) =>
+          fk.onDelete('cascade'),
+        )
+        .execute();
+      await db.schema
+        .createIndex('task_base_images_image_idx')
+        .on('task_base_images')
+        .columns(['registry_ref', 'repository', 'tag'])
+        .execute();
+
+      await db.schema
+        .createTable('task_timer_fires')
+        .addColumn('registry', types.name, (c) => c.notNull())
+        .addColumn('task', types.name, (c) => c.notNull())
+        .addColumn('timer', types.name, (c) => c.notNull())
+        .addColumn('occurrence', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('task_timer_fires_pkey', ['registry', 'task', 'timer', 'occurrence'])
+        .addForeignKeyConstraint('task_timer_fires_task_fkey', ['registry', 'task'], 'tasks', ['registry', 'name'], (fk) =>
+          fk.onDelete('cascade'),
+        )
+        .execute();
+    },
+    async down(db: Kysely<any>) {
+      for (const table of ['task_timer_fires', 'task_base_images', 'task_commit_cursors']) {
+        await db.schema.dropTable(table).execute();
+      }
+    },
+  };
+}
+
 export function migrations(dialect: SqlDialect): Record<string, Migration> {
   return {
     '0001_registry_core': registryCore(dialect),
@@ -617,6 +678,7 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
     '0006_attributes_quarantine': attributesQuarantine(),
     '0007_retention': retention(),
     '0008_tasks': tasks(dialect),
+    '0009_triggers': triggers(dialect),
   };
 }
 

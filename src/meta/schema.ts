@@ -117,6 +117,22 @@
  * secrets               the secret store: the current value of each secret of each vault, sealed
  *   (vault, name) (pk)  (AES-256-GCM) with a key derived from the installation secret; `version`
  *                       is new at every set. Vaults belong to the installation, not a registry.
+ *
+ * Task triggers (migration 0009; see `trigger-store.ts`). Every row is removed with its task
+ * (and so with the registry).
+ *
+ * task_commit_cursors   the last commit the task's commit trigger handled, moved by compare-and-set.
+ *   (registry, task)
+ *    (pk)
+ * task_base_images      a base image the task's last build started FROM, as the FROM line named it
+ *   (registry, task,    (`login_server`), the installation registry behind it (`registry_ref`, null
+ *    login_server,      for an external registry), the digest used (null if unknown, moved by
+ *    repository, tag)   compare-and-set) and `type` Runtime or BuildTime. Indexed by
+ *    (pk)               (registry_ref, repository, tag) to find the tasks a tag move concerns.
+ * task_timer_fires      a timer occurrence (ISO minute, UTC) already fired; the primary key lets
+ *   (registry, task,    one caller claim it. Occurrences a week older than the task's latest
+ *    timer, occurrence) claim are pruned.
+ *    (pk)
  */
 import type { Generated } from 'kysely';
 
@@ -416,6 +432,31 @@ export interface SecretsTable {
   updated_at: string;
 }
 
+export interface TaskCommitCursorsTable {
+  registry: string;
+  task: string;
+  commit: string;
+  updated_at: string;
+}
+
+export interface TaskBaseImagesTable {
+  registry: string;
+  task: string;
+  login_server: string;
+  repository: string;
+  tag: string;
+  registry_ref: string | null;
+  digest: string | null;
+  type: 'Runtime' | 'BuildTime';
+}
+
+export interface TaskTimerFiresTable {
+  registry: string;
+  task: string;
+  timer: string;
+  occurrence: string;
+}
+
 export interface Database {
   registries: RegistriesTable;
   repositories: RepositoriesTable;
@@ -441,4 +482,7 @@ export interface Database {
   task_runs: TaskRunsTable;
   task_run_logs: TaskRunLogsTable;
   secrets: SecretsTable;
+  task_commit_cursors: TaskCommitCursorsTable;
+  task_base_images: TaskBaseImagesTable;
+  task_timer_fires: TaskTimerFiresTable;
 }
