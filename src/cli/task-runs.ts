@@ -71,10 +71,30 @@ function formatSize(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-/** Writes a run's log to stdout as it arrives; with `follow`, until the run finishes. */
-export async function printLog(context: CommandContext, registry: string, runId: string, follow: boolean): Promise<void> {
-  const chunks = await context.client.mgmtTextStream(`${registryPath(registry, 'runs', runId, 'log')}${follow ? '?follow=true' : ''}`);
+/** The text of `chunks` without `prefix` when it starts with it. */
+export async function* withoutPrefix(chunks: AsyncIterable<string>, prefix: string): AsyncGenerator<string> {
+  let head = '';
+  let decided = prefix === '';
   for await (const chunk of chunks) {
+    if (decided) {
+      yield chunk;
+      continue;
+    }
+    head += chunk;
+    if (head.length < prefix.length && prefix.startsWith(head)) continue;
+    decided = true;
+    yield head.startsWith(prefix) ? head.slice(prefix.length) : head;
+  }
+  if (!decided && head !== '') yield head;
+}
+
+/**
+ * Writes a run's log to stdout as it arrives; with `follow`, until the run finishes. `printed`:
+ * a first line already on the terminal, left out when the log starts with it.
+ */
+export async function printLog(context: CommandContext, registry: string, runId: string, follow: boolean, printed = ''): Promise<void> {
+  const stream = await context.client.mgmtTextStream(`${registryPath(registry, 'runs', runId, 'log')}${follow ? '?follow=true' : ''}`);
+  for await (const chunk of withoutPrefix(stream, printed)) {
     if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
   }
 }
@@ -108,8 +128,10 @@ export async function followRun(context: CommandContext, registry: string, queue
   }
   let finished: Run;
   if (options.logs) {
-    process.stdout.write(`Queued a run with ID: ${queued.runId}\n`);
-    await printLog(context, registry, queued.runId, true);
+    // Printed at once, before an agent takes the run; the log, which starts with the same line, follows.
+    const queuedLine = `Queued a run with ID: ${queued.runId}\n`;
+    process.stdout.write(queuedLine);
+    await printLog(context, registry, queued.runId, true, queuedLine);
     finished = await pollUntilFinished(context, registry, await context.client.mgmt<Run>('GET', registryPath(registry, 'runs', queued.runId)));
   } else {
     process.stderr.write(`Queued a run with ID: ${queued.runId}\n`);

@@ -3,6 +3,7 @@
  * sealed), runs queued for the worker with a snapshot of what to execute, run listings, logs and
  * cancellation.
  */
+import { finished, PassThrough } from 'node:stream';
 import type { Principal } from '../auth/principal.ts';
 import type { IdentityService } from '../auth/identity-service.ts';
 import { TaskExistsError, type NewTask, type RunRecord, type RunStatus, type TaskCredential, type TaskRecord, type TaskStepDefinition, type TaskStore, type TaskValue } from '../meta/task-store.ts';
@@ -290,10 +291,10 @@ export class StoredTaskService implements TaskService {
   }
 
   async cancelRun(registry: string, runId: string): Promise<RunView> {
-    await this.#run(registry, runId);
+    const before = await this.#run(registry, runId);
     const run = await this.options.store.requestCancel(registry, runId);
     if (!run) throw new TaskError('not-found', `run ${runId} not found in registry ${registry}`);
-    if (run.status === 'Running') this.options.dispatch.cancel(registry, runId);
+    await this.#afterCancel(before, run);
     return runView(run);
   }
 
@@ -304,11 +305,21 @@ export class StoredTaskService implements TaskService {
       for (const run of await this.options.store.listRuns(registry, { status })) {
         const changed = await this.options.store.requestCancel(registry, run.runId);
         if (!changed) continue;
-        if (changed.status === 'Running') this.options.dispatch.cancel(registry, run.runId);
+        await this.#afterCancel(run, changed);
         cancelled.push(runView(changed));
       }
     }
     return cancelled;
+  }
+
+  /** Stops a running run here at once; a queued one that never started gets a log saying so (no agent writes one). */
+  async #afterCancel(before: RunRecord, after: RunRecord): Promise<void> {
+    if (after.status === 'Running') this.options.dispatch.cancel(after.registry, after.runId);
+    if (before.status !== 'Queued' || after.status !== 'Canceled') return;
+    const log = await this.options.logs.open(after.registry, after.runId);
+    log.write(`Queued a run with ID: ${after.runId}\nRun ID: ${after.runId} was canceled before it started\n`);
+    await log.close();
+    this.options.logs.notify(after.registry, after.runId);
   }
 
   async *readLog(registry: string, runId: string, options: LogReadOptions): AsyncIterable<string> {
@@ -323,9 +334,19 @@ export class StoredTaskService implements TaskService {
 
   async uploadSource(registry: string, archive: NodeJS.ReadableStream): Promise<string> {
     await this.#registry(registry);
+    // The store reads a copy. When it refuses an upload part-way (too large), the rest of the
+    // sender's stream is read and dropped rather than destroyed: a destroyed HTTP request leaves
+    // its connection paused on unread data until the server's timeouts, holding up shutdown.
+    const copy = new PassThrough();
+    finished(archive, (error) => {
+      if (error) copy.destroy(error);
+    });
+    archive.pipe(copy);
     try {
-      return await this.options.uploads.save(archive, this.options.uploadLimitBytes);
+      return await this.options.uploads.save(copy, this.options.uploadLimitBytes);
     } catch (error) {
+      archive.unpipe(copy);
+      archive.resume();
       if (error instanceof ContextError) throw new TaskError('invalid', error.message);
       throw error;
     }
