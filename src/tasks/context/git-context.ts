@@ -25,7 +25,7 @@ const OUTPUT_LIMIT = 64 * 1024;
 const KILL_GRACE_MS = 2000;
 
 /** Runs git in its own process group, so that aborting also ends the remote helpers it started. */
-function runGit(git: string, args: string[], env: NodeJS.ProcessEnv, signal: AbortSignal, cwd?: string): Promise<GitResult> {
+export function runGit(git: string, args: string[], env: NodeJS.ProcessEnv, signal: AbortSignal, cwd?: string): Promise<GitResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(git, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const output = { stdout: '', stderr: '' };
@@ -70,7 +70,7 @@ function runGit(git: string, args: string[], env: NodeJS.ProcessEnv, signal: Abo
  * http(s) and file transports, and the access token as an HTTP header scoped to the repository's
  * origin (through `GIT_CONFIG_*`, never in the command line).
  */
-function gitEnvironment(location: GitLocation, accessToken: string | undefined): NodeJS.ProcessEnv {
+export function gitEnvironment(location: GitLocation, accessToken: string | undefined): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
     if (!name.startsWith('GIT_')) env[name] = value;
@@ -108,7 +108,7 @@ function gitReason(stderr: string): string {
 }
 
 /** A ContextError for a failed git command, naming the repository (never the token). */
-function gitFailure(stderr: string, location: GitLocation, accessToken: string | undefined): ContextError {
+export function gitFailure(stderr: string, location: GitLocation, accessToken: string | undefined): ContextError {
   let text = stderr;
   for (const secret of [accessToken, location.credentials?.password]) {
     if (secret) text = text.split(secret).join('***');
