@@ -15,6 +15,7 @@ import type { ImportJob } from '../import/jobs.ts';
 import type { ChangeOrigin } from '../meta/event-store.ts';
 import { ImportError } from '../import/source-reader.ts';
 import { RegistryError } from '../oci/errors.ts';
+import { runOrigin } from '../registry/change-origin.ts';
 import type { RegistryDirectory } from '../services/registry-directory.ts';
 import { forbidden, principalOf } from './access.ts';
 import { ProblemError } from './problem.ts';
@@ -192,6 +193,7 @@ function originOf(request: FastifyRequest, principal: Principal): ChangeOrigin {
     userAgent: request.headers['user-agent'] ?? '',
     address: request.ip,
     actor: principalName(principal),
+    ...runOrigin(principal),
   };
 }
 

@@ -28,6 +28,8 @@ export interface ChangeOrigin {
   address?: string;
   /** Who made the change: the principal's user name, app id or token name. */
   actor?: string;
+  /** The task run whose credential made the change (base-image trigger chains). */
+  run?: { registry: string; runId: string };
 }
 
 /** A change as the metadata store records it with the change. */
