@@ -1,14 +1,22 @@
-/** `/mgmt/v1/registries/{registry}/purge`: `berth purge`, acr purge's semantics, run by the server. */
+/**
+ * `/mgmt/v1/registries/{registry}/purge`: `berth purge`, acr purge's semantics, run by the server.
+ * As acr purge, it needs delete rights (with `includeLocked`, metadata write rights too) on every
+ * repository it covers — which a task run's own credential has on its registry — rather than the
+ * right to manage the registry.
+ */
 import type { FastifyInstance } from 'fastify';
+import type { Authorizer } from '../auth/services.ts';
 import { PurgeInputError } from '../purge/filter.ts';
-import { MAX_CONCURRENCY, type PurgeRequest, type PurgeService } from '../purge/purge-service.ts';
+import { MAX_CONCURRENCY, PurgeForbiddenError, type PurgeRequest, type PurgeService } from '../purge/purge-service.ts';
 import type { RegistryDirectory } from '../services/registry-directory.ts';
+import { forbidden, principalOf } from './access.ts';
 import { ProblemError } from './problem.ts';
 import { problemResponses, registryParams } from './schemas.ts';
 
 export interface PurgeApiOptions {
   purge: Pick<PurgeService, 'run'>;
   directory: Pick<RegistryDirectory, 'get'>;
+  authorizer: Authorizer;
 }
 
 const string = { type: 'string' } as const;
@@ -41,11 +49,11 @@ const purgeReportSchema = {
   },
 } as const;
 
-export async function purgeApi(app: FastifyInstance, { purge, directory }: PurgeApiOptions): Promise<void> {
+export async function purgeApi(app: FastifyInstance, { purge, directory, authorizer }: PurgeApiOptions): Promise<void> {
   app.post<{ Params: { registry: string }; Body: PurgeRequest }>(
     '/registries/:registry/purge',
     {
-      config: { access: { action: 'manage_registry' } },
+      config: { access: 'authenticated' },
       schema: {
         summary: 'Delete tags and untagged manifests by filter and age (acr purge); with dryRun, list exactly what a run would delete',
         tags: ['registries'],
@@ -56,11 +64,17 @@ export async function purgeApi(app: FastifyInstance, { purge, directory }: Purge
     },
     async (request) => {
       const { registry } = request.params;
+      const principal = principalOf(request);
       if (!(await directory.get(registry))) throw new ProblemError(404, 'Registry not found', `registry ${registry} does not exist`);
       try {
-        return await purge.run(registry, request.body);
+        // Unlocking (--include-locked) changes attributes, which needs metadata write rights too.
+        const mayDelete = async (repository: string) =>
+          (await authorizer.authorize(principal, registry, repository, 'delete')) &&
+          (request.body.includeLocked !== true || (await authorizer.authorize(principal, registry, repository, 'metadata_write')));
+        return await purge.run(registry, request.body, mayDelete);
       } catch (error) {
         if (error instanceof PurgeInputError) throw new ProblemError(400, 'Invalid purge', error.message);
+        if (error instanceof PurgeForbiddenError) throw forbidden(error.message);
         throw error;
       }
     },

@@ -82,19 +82,41 @@ async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
+/** The caller may not delete in a repository the purge covers. */
+export class PurgeForbiddenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PurgeForbiddenError';
+  }
+}
+
+async function checkDeleteRights(registry: string, repositories: readonly string[], mayDelete: (repository: string) => Promise<boolean>): Promise<void> {
+  const refused: string[] = [];
+  for (const repository of repositories) {
+    if (!(await mayDelete(repository))) refused.push(repository);
+  }
+  if (refused.length === 0) return;
+  const named = refused.slice(0, 3).join(', ') + (refused.length > 3 ? ` and ${refused.length - 3} more` : '');
+  throw new PurgeForbiddenError(`the caller may not delete in ${registry}/${named}; purge needs delete rights (and with --include-locked, metadata write rights) on every repository it covers`);
+}
+
 export class PurgeService {
   constructor(
     private readonly meta: Pick<MetaStore, 'listRepositories' | 'listTagDetails' | 'listManifestDetails' | 'getManifestByDigest'> & { attributes: Pick<AttributeStore, 'updateTag' | 'updateManifest'> },
     private readonly manifests: Pick<ManifestService, 'delete'>,
   ) {}
 
-  /** Throws `PurgeInputError` for bad input before reading or deleting anything. */
-  async run(registry: string, request: PurgeRequest): Promise<PurgeReport> {
+  /**
+   * Throws `PurgeInputError` for bad input, and `PurgeForbiddenError` when `mayDelete` refuses a
+   * repository the filters match, before reading or deleting anything else.
+   */
+  async run(registry: string, request: PurgeRequest, mayDelete?: (repository: string) => Promise<boolean>): Promise<PurgeReport> {
     const { filters, options, concurrency } = validatePurgeRequest(request);
     const startedAt = new Date();
     const repositories = await this.meta.listRepositories(registry, {});
     // --untagged-only without a filter covers every repository; with one, only its repository part counts.
     const matchers = options.untaggedOnly && filters.length === 0 ? new Map(repositories.map((name) => [name, () => false])) : tagMatchers(filters, repositories);
+    if (mayDelete) await checkDeleteRights(registry, [...matchers.keys()], mayDelete);
     const states: RepositoryState[] = [];
     for (const repository of repositories) {
       if (matchers.has(repository)) states.push(await this.snapshot(registry, repository, options.untagged || options.untaggedOnly));
