@@ -41,6 +41,7 @@ import { acrApi } from './api/acr/plugin.ts';
 import { managementApi } from './api/plugin.ts';
 import { registerOpenApi, type RouteRecord } from './api/openapi.ts';
 import { createTasks, type Tasks } from './tasks/index.ts';
+import { createMirrors } from './mirrors/index.ts';
 
 export interface Berth {
   app: FastifyInstance;
@@ -142,6 +143,25 @@ export async function buildBerth(config: Config, options: BuildOptions = {}): Pr
     concurrency: config.tasks.workers,
     pollMs: config.tasks.pollMilliseconds,
     maxContextBytes: config.tasks.maxContextMiB * 1024 * 1024,
+    gitPollSeconds: config.tasks.gitPollSeconds,
+    timerTickSeconds: config.tasks.timerTickSeconds,
+    imagePollSeconds: config.tasks.imagePollSeconds,
+    eventPollMs: config.events.pollMilliseconds,
+    insecureRegistries: config.import.insecureRegistries,
+    logger,
+  });
+  const mirrors = createMirrors({
+    meta,
+    imports,
+    manifests: services.manifests,
+    tasks: tasks.service,
+    vault: tasks.vault,
+    loginServer,
+    registryOfHost: installationRegistryResolver(directory, suffix, host),
+    registryExists: async (registry) => (await directory.get(registry)) !== undefined,
+    insecureRegistries: config.import.insecureRegistries,
+    pollSeconds: config.tasks.imagePollSeconds,
+    eventPollMs: config.events.pollMilliseconds,
     logger,
   });
   const gate = new DataPlaneGate(callers, auth.authorizer, loginServer);
@@ -167,7 +187,10 @@ export async function buildBerth(config: Config, options: BuildOptions = {}): Pr
     quarantinePolicies: meta.attributes,
     retentionPolicies: meta.retention,
     tasks: tasks.service,
+    taskTriggers: tasks.service,
+    gitWebhooks: { tasks: meta.tasks, vault: tasks.vault, triggers: meta.triggers, runs: tasks.triggeredRuns },
     secrets: tasks.vault,
+    mirrors: mirrors.service,
   });
 
   tls?.attach(app.server);
@@ -197,6 +220,7 @@ export async function buildBerth(config: Config, options: BuildOptions = {}): Pr
       await retention.stop();
       await gc.close();
       await eventDelivery.stop();
+      await mirrors.stop();
       await imports.close();
       await tasks.close();
       await app.close();
@@ -211,6 +235,7 @@ export async function buildBerth(config: Config, options: BuildOptions = {}): Pr
     const listening = typeof address === 'object' && address ? address.port : port;
     baseUrl = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${listening}`;
     if (config.tasks.enabled) await tasks.start();
+    mirrors.start();
   });
   return berth;
 }

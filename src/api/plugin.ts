@@ -14,9 +14,13 @@ import type { UsageService } from '../services/usage.ts';
 import type { WebhookService } from '../services/webhooks.ts';
 import type { SecretVault } from '../tasks/secrets/secret-vault.ts';
 import type { TaskService } from '../tasks/task-service.ts';
+import type { TaskTriggerService } from '../tasks/task-trigger-service.ts';
 import { installManagementAccess } from './access.ts';
 import { gcApi } from './gc.ts';
+import { gitWebhooksApi, type GitWebhooksApiOptions } from './git-webhooks.ts';
 import { importsApi } from './imports.ts';
+import { mirrorsApi } from './mirrors.ts';
+import type { MirrorService } from '../mirrors/mirror-service.ts';
 import { problemOf, sendProblem } from './problem.ts';
 import { purgeApi } from './purge.ts';
 import { quarantinePolicyApi, type QuarantinePolicyApiOptions } from './quarantine-policy.ts';
@@ -29,6 +33,7 @@ import { scopeMapsApi } from './scope-maps.ts';
 import { servicePrincipalsApi } from './service-principals.ts';
 import { signingKeysApi } from './signing-keys.ts';
 import { tasksApi } from './tasks.ts';
+import { taskTriggersApi } from './task-triggers.ts';
 import { tokensApi } from './tokens.ts';
 import { usageApi } from './usage.ts';
 import { usersApi } from './users.ts';
@@ -53,7 +58,12 @@ export interface ManagementApiOptions {
   quarantinePolicies: QuarantinePolicyApiOptions['policies'];
   retentionPolicies: RetentionPolicyApiOptions['policies'];
   tasks?: TaskService;
+  /** Timers and the git webhook's secret (with `tasks`). */
+  taskTriggers?: TaskTriggerService;
+  /** The commit trigger's webhook endpoint for git hosts. */
+  gitWebhooks?: GitWebhooksApiOptions;
   secrets?: SecretVault;
+  mirrors?: MirrorService;
 }
 
 export async function managementApi(app: FastifyInstance, options: ManagementApiOptions): Promise<void> {
@@ -91,12 +101,16 @@ export async function managementApi(app: FastifyInstance, options: ManagementApi
   await app.register(importsApi, { directory, authorizer, authenticator: options.authenticator, imports: options.imports });
   await app.register(gcApi, { gc: options.gc });
   await app.register(usageApi, { usage: options.usage });
-  await app.register(purgeApi, { purge: options.purge, directory });
+  await app.register(purgeApi, { purge: options.purge, directory, authorizer });
   await app.register(quarantinePolicyApi, { policies: options.quarantinePolicies });
   await app.register(retentionPolicyApi, { policies: options.retentionPolicies });
   if (options.tasks) {
     await app.register(tasksApi, { tasks: options.tasks });
     await app.register(runsApi, { tasks: options.tasks });
+    if (options.taskTriggers) await app.register(taskTriggersApi, { triggers: options.taskTriggers });
   }
+  // Its own plugin context: it reads request bodies as raw bytes, to check their signatures.
+  if (options.gitWebhooks) await app.register(gitWebhooksApi, options.gitWebhooks);
   if (options.secrets) await app.register(secretsApi, { secrets: options.secrets });
+  if (options.mirrors) await app.register(mirrorsApi, { mirrors: options.mirrors, authorizer });
 }

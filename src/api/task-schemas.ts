@@ -52,8 +52,52 @@ export const valuesInput = {
   },
 } as const;
 
-/** Any JSON; owned by the trigger module (source, base-image and timer triggers). */
-const opaque = { description: 'trigger configuration or details, as ACR shows them' } as const;
+/** Any JSON: what fired a run, as its trigger recorded it. */
+const opaque = { description: "what triggered the run, as the trigger recorded it (see sourceTrigger, imageUpdateTrigger and timerTrigger for ACR's shapes)" } as const;
+
+const triggerStatus = { type: 'string', enum: ['Enabled', 'Disabled'] } as const;
+
+/** A timer as `az acr task timer list` shows it. */
+export const timerSchema = {
+  type: 'object',
+  properties: { name: string, schedule: { ...string, description: '5-field cron, UTC' }, status: triggerStatus },
+} as const;
+
+/** A task's triggers as `az acr task show` has them; the webhook secret is never shown here. */
+const taskTriggerSchema = {
+  type: 'object',
+  properties: {
+    sourceTriggers: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          name: string,
+          sourceRepository: { type: 'object', properties: { repositoryUrl: string, branch: nullableString, sourceControlType: string } },
+          sourceTriggerEvents: { type: 'array', items: string },
+          status: triggerStatus,
+        },
+      },
+    },
+    baseImageTrigger: { type: 'object', properties: { name: string, baseImageTriggerType: { type: 'string', enum: ['All', 'Runtime'] }, status: triggerStatus } },
+    timerTriggers: { type: 'array', items: timerSchema },
+  },
+} as const;
+
+/** The trigger flags of `task create` and `task update`. */
+export const triggerInputFields = {
+  commitTriggerEnabled: { type: 'boolean', description: "run on each new commit of the git context's branch (default: on for git contexts)" },
+  gitPollIntervalSeconds: { type: ['integer', 'null'], minimum: 1, maximum: 86400, description: "seconds between polls of the branch; null: the server's default" },
+  baseImageTriggerEnabled: { type: 'boolean', description: 'run when a base image the task builds FROM moves (default: on)' },
+  baseImageTriggerType: { type: 'string', enum: ['All', 'Runtime'], description: "Runtime (default): the final stage's base only; All: every stage's" },
+  baseImageTriggerName: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,50}$' },
+  schedules: {
+    type: 'array',
+    maxItems: 50,
+    items: { type: 'string', minLength: 1, maxLength: 200 },
+    description: 'timers to add: "[name:]cron", 5-field cron in UTC, e.g. "nightly:0 2 * * *"',
+  },
+} as const;
 
 export const taskSchema = {
   type: 'object',
@@ -90,7 +134,7 @@ export const taskSchema = {
       },
     },
     identity: { type: ['object', 'null'], properties: { type: string, principalId: string } },
-    trigger: opaque,
+    trigger: taskTriggerSchema,
     creationDate: string,
     lastUpdatedTime: string,
     provisioningState: string,
@@ -118,6 +162,19 @@ export const runSchema = {
     },
     runErrorMessage: nullableString,
     triggerDetails: opaque,
+    sourceTrigger: {
+      type: ['object', 'null'],
+      properties: { id: string, eventType: string, commitId: string, branchName: string, repositoryUrl: string, providerType: string },
+    },
+    imageUpdateTrigger: {
+      type: ['object', 'null'],
+      properties: {
+        id: string,
+        timestamp: string,
+        images: { type: 'array', items: { type: 'object', properties: { registry: string, repository: string, tag: string, digest: string } } },
+      },
+    },
+    timerTrigger: { type: ['object', 'null'], properties: { timerTriggerName: string, scheduleOccurrence: string } },
   },
 } as const;
 

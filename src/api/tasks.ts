@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { CredentialInput, RunTaskInput, TaskChanges, TaskInput, TaskService } from '../tasks/task-service.ts';
 import { principalOf } from './access.ts';
 import { listOf, problemResponses, registryNameParam, registryParams } from './schemas.ts';
-import { platformInput, runBody, runSchema, taskAnswer, taskNameParam, taskParams, taskSchema, timeoutInput, valuesInput } from './task-schemas.ts';
+import { platformInput, runBody, runSchema, taskAnswer, taskNameParam, taskParams, taskSchema, timeoutInput, triggerInputFields, valuesInput } from './task-schemas.ts';
 
 export interface TasksApiOptions {
   tasks: TaskService;
@@ -44,6 +44,7 @@ const taskFields = {
   timeoutSeconds: timeoutInput,
   status: { type: 'string', enum: ['Enabled', 'Disabled'] },
   assignIdentity: { type: 'boolean', description: 'give the task its own identity (a service principal)' },
+  ...triggerInputFields,
 } as const;
 
 const credentialFields = {

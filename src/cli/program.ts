@@ -6,6 +6,7 @@ import { registerCredentialCommands } from './commands/credential.ts';
 import { registerGcCommands } from './commands/gc.ts';
 import { registerImportCommand } from './commands/import.ts';
 import { registerLoginCommand } from './commands/login.ts';
+import { registerMirrorCommands } from './commands/mirror.ts';
 import { registerPurgeCommand } from './commands/purge.ts';
 import { registerQuarantineCommands } from './commands/quarantine.ts';
 import { registerRetentionCommands } from './commands/retention.ts';
@@ -59,5 +60,6 @@ export function buildProgram(): Command {
   registerRunCommand(program);
   registerTaskCommands(program);
   registerSecretCommands(program);
+  registerMirrorCommands(program);
   return program;
 }

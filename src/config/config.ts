@@ -115,9 +115,15 @@ export const configSchema = z
         maxContextMiB: z.number().int().min(1).max(10_240).default(512),
         /** How often a node looks for runs queued elsewhere and for cancellations. */
         pollMilliseconds: z.number().int().min(10).default(1000),
+        /** `--git-poll-interval`: seconds between polls of a commit-triggered task's branch, unless the task sets its own. */
+        gitPollSeconds: z.number().int().min(1).max(86_400).default(60),
+        /** How often timer triggers are checked (each fires once per cron occurrence). */
+        timerTickSeconds: z.number().int().min(1).max(60).default(5),
+        /** How often base images in external registries are polled (those of this installation trigger at once). */
+        imagePollSeconds: z.number().int().min(1).default(600),
       })
       .strict()
-      .default({ enabled: true, workers: 2, maxContextMiB: 512, pollMilliseconds: 1000 }),
+      .default({ enabled: true, workers: 2, maxContextMiB: 512, pollMilliseconds: 1000, gitPollSeconds: 60, timerTickSeconds: 5, imagePollSeconds: 600 }),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict();
@@ -135,6 +141,7 @@ const environment: Record<string, (value: string, into: Record<string, unknown>)
   BERTH_LOG_LEVEL: (value, into) => (into.logLevel = value),
   BERTH_GC_GRACE_PERIOD_SECONDS: (value, into) => (section(into, 'gc').gracePeriodSeconds = Number(value)),
   BERTH_TASK_WORKERS: (value, into) => (section(into, 'tasks').workers = Number(value)),
+  BERTH_GIT_POLL_SECONDS: (value, into) => (section(into, 'tasks').gitPollSeconds = Number(value)),
   BERTH_AUTH_MAX_FAILURES: (value, into) => (authThrottle(into).maxFailures = Number(value)),
   BERTH_AUTH_LOCKOUT_SECONDS: (value, into) => (authThrottle(into).lockoutSeconds = Number(value)),
 };
@@ -165,7 +172,8 @@ export function loadConfig(flags: ConfigInput & { config?: string }, env: NodeJS
   }
   for (const [key, value] of Object.entries(flagValues)) {
     if (value === undefined) continue;
-    merged[key] = key === 'tls' ? { ...(merged.tls as object | undefined), ...(value as object) } : value;
+    // Sections given by flags (`tls`, `tasks`) change only the settings the flags name.
+    merged[key] = key === 'tls' || key === 'tasks' ? { ...(merged[key] as object | undefined), ...(value as object) } : value;
   }
   const result = configSchema.safeParse(merged);
   if (!result.success) {

@@ -20,6 +20,7 @@ import { KyselyRetentionStore } from './kysely-retention-store.ts';
 import { KyselyAttributeStore } from './kysely-attribute-store.ts';
 import { KyselyTaskStore } from './kysely-task-store.ts';
 import { KyselyTriggerStore } from './kysely-trigger-store.ts';
+import { KyselyMirrorStore } from '../mirrors/kysely-mirror-store.ts';
 import {
   MissingReferencesError,
   RegistryExistsError,
@@ -314,6 +315,7 @@ export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
   readonly retention: KyselyRetentionStore;
   readonly tasks: KyselyTaskStore;
   readonly triggers: KyselyTriggerStore;
+  readonly mirrors: KyselyMirrorStore;
 
   /** `db` must already be migrated (`migrateToLatest`). */
   constructor(db: Db, dialect: SqlDialect) {
@@ -329,6 +331,7 @@ export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
     this.retention = new KyselyRetentionStore(db, dialect);
     this.tasks = new KyselyTaskStore(db, dialect);
     this.triggers = new KyselyTriggerStore(db, dialect);
+    this.mirrors = new KyselyMirrorStore(db);
   }
 
   async close(): Promise<void> {

@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Principal } from '../auth/principal.ts';
 import { RegistryNotFoundError } from './meta-store.ts';
 import type { SqlDialect } from './migrations.ts';
 import type { Database, SecretsTable, TaskRunsTable, TasksTable } from './schema.ts';
@@ -81,6 +82,7 @@ function toTaskRecord(row: Selectable<TasksTable>): TaskRecord {
     credentials: JSON.parse(row.credentials) as TaskCredential[],
     identityPrincipalId: row.identity_principal_id,
     triggers: fromJson(row.triggers),
+    createdBy: fromJson(row.created_by) as Principal | null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -139,7 +141,7 @@ export class KyselyTaskStore implements TaskStore {
       await requireRegistry(trx, task.registry);
       const row = await trx
         .insertInto('tasks')
-        .values({ registry: task.registry, name: task.name, ...taskColumns(task), created_at: now, updated_at: now })
+        .values({ registry: task.registry, name: task.name, ...taskColumns(task), created_by: toJson(task.createdBy), created_at: now, updated_at: now })
         .onConflict((oc) => oc.columns(['registry', 'name']).doNothing())
         .returningAll()
         .executeTakeFirst();
@@ -166,6 +168,11 @@ export class KyselyTaskStore implements TaskStore {
 
   async listTasks(registry: string): Promise<TaskRecord[]> {
     const rows = await this.#db.selectFrom('tasks').selectAll().where('registry', '=', registry).orderBy('name').execute();
+    return rows.map(toTaskRecord);
+  }
+
+  async listAllTasks(): Promise<TaskRecord[]> {
+    const rows = await this.#db.selectFrom('tasks').selectAll().orderBy('registry').orderBy('name').execute();
     return rows.map(toTaskRecord);
   }
 

@@ -12,6 +12,7 @@ import type { AttributeStore, ChangeableAttributes, ManifestAttributes } from '.
 import type { CollectionStore } from './collection-store.ts';
 import type { ChangeOrigin, EventStore } from './event-store.ts';
 import type { IdentityStore } from './identity-store.ts';
+import type { MirrorStore } from '../mirrors/mirror-store.ts';
 import type { UsageStore } from './usage-store.ts';
 import type { RetentionStore } from './retention-store.ts';
 import type { TaskStore } from './task-store.ts';
@@ -164,6 +165,8 @@ export interface MetaStore extends IdentityStore {
   readonly tasks: TaskStore;
   /** What task triggers remember so each commit, base-image move and timer fires a task once. */
   readonly triggers: TriggerStore;
+  /** Mirrors (`berth mirror`) and the history of the upstream digests each handled. */
+  readonly mirrors: MirrorStore;
 
   /** Settings default to Standard, admin user and anonymous pull disabled, no group or location. */
   createRegistry(name: string, settings?: Partial<RegistrySettings>): Promise<RegistryRecord>;

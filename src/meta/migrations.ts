@@ -668,6 +668,76 @@ function triggers(dialect: SqlDialect): Migration {
   };
 }
 
+/** Who created each task: triggered runs of a task without an identity of its own run as its creator. */
+function taskCreator(): Migration {
+  return {
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('tasks').addColumn('created_by', 'text').execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.alterTable('tasks').dropColumn('created_by').execute();
+    },
+  };
+}
+
+/**
+ * Mirrors (see `mirrors/mirror-store.ts`): a gated copy of an upstream tag, and the history of each
+ * upstream digest it handled. Rows go with the mirror's registry; history goes with its mirror.
+ */
+function mirrors(dialect: SqlDialect): Migration {
+  const types = columnTypes(dialect);
+  return {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('mirrors')
+        .addColumn('registry', types.name, (c) => c.notNull().references('registries.name').onDelete('cascade'))
+        .addColumn('name', types.name, (c) => c.notNull())
+        .addColumn('source_text', 'text', (c) => c.notNull())
+        .addColumn('source_registry', types.name)
+        .addColumn('source_host', 'text')
+        .addColumn('source_repository', types.name, (c) => c.notNull())
+        .addColumn('source_tag', types.name, (c) => c.notNull())
+        .addColumn('repository', types.name, (c) => c.notNull())
+        .addColumn('tag', types.name, (c) => c.notNull())
+        .addColumn('validation_type', 'text', (c) => c.notNull().check(sql`validation_type in ('None', 'Cmd', 'TaskFile')`))
+        .addColumn('validation', 'text')
+        .addColumn('keep_unique_tags', 'integer')
+        .addColumn('schedule', 'text')
+        .addColumn('poll_interval_seconds', 'integer')
+        .addColumn('source_username', 'text')
+        .addColumn('source_password', 'text')
+        .addColumn('creator', 'text', (c) => c.notNull())
+        .addColumn('last_source_digest', 'text')
+        .addColumn('current_digest', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('mirrors_pkey', ['registry', 'name'])
+        .execute();
+      await db.schema.createIndex('mirrors_source_idx').on('mirrors').columns(['source_registry', 'source_repository', 'source_tag']).execute();
+
+      await db.schema
+        .createTable('mirror_history')
+        .addColumn('id', types.id, (c) => (dialect === 'postgres' ? c.primaryKey().generatedAlwaysAsIdentity() : c.primaryKey().autoIncrement()))
+        .addColumn('registry', types.name, (c) => c.notNull())
+        .addColumn('mirror', types.name, (c) => c.notNull())
+        .addColumn('digest', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('Staged', 'Validating', 'Promoted', 'Failed', 'RolledBack')`))
+        .addColumn('run_id', 'text')
+        .addColumn('unique_tag', 'text')
+        .addColumn('message', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addForeignKeyConstraint('mirror_history_mirror_fkey', ['registry', 'mirror'], 'mirrors', ['registry', 'name'], (fk) => fk.onDelete('cascade'))
+        .execute();
+      await db.schema.createIndex('mirror_history_mirror_idx').on('mirror_history').columns(['registry', 'mirror', 'id']).execute();
+      await db.schema.createIndex('mirror_history_status_idx').on('mirror_history').columns(['status', 'id']).execute();
+    },
+    async down(db: Kysely<any>) {
+      for (const table of ['mirror_history', 'mirrors']) await db.schema.dropTable(table).execute();
+    },
+  };
+}
+
 export function migrations(dialect: SqlDialect): Record<string, Migration> {
   return {
     '0001_registry_core': registryCore(dialect),
@@ -679,6 +749,8 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
     '0007_retention': retention(),
     '0008_tasks': tasks(dialect),
     '0009_triggers': triggers(dialect),
+    '0010_task_creator': taskCreator(),
+    '0011_mirrors': mirrors(dialect),
   };
 }
 

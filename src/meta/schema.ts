@@ -103,8 +103,8 @@
  * Tasks (migration 0008). JSON values are stored as text; secret material only sealed.
  *
  * tasks                 a registry's task: definition (`step`, `credentials`, `triggers` as JSON),
- *   (registry, name)    context, platform, timeout, identity. Removed with the registry.
- *   (pk)
+ *   (registry, name)    context, platform, timeout, identity, and (0010) `created_by`, the JSON of
+ *   (pk)                the principal who created it. Removed with the registry.
  * task_run_counters     each registry's run id: a two-letter `prefix` and the last number given
  *   registry (pk)       (`last_seq`); a run id is the prefix and the number in base 36.
  * task_runs             a run, queued, claimed by a worker (`claimed_by`) and finished. `id` orders
@@ -133,6 +133,18 @@
  *   (registry, task,    one caller claim it. Occurrences a week older than the task's latest
  *    timer, occurrence) claim are pruned.
  *    (pk)
+ *
+ * Mirrors (migration 0011; see `mirrors/mirror-store.ts`).
+ *
+ * mirrors               a gated copy of an upstream tag (`source_registry` of this installation, or
+ *   (registry, name)    `source_host` for an external one) into `repository:tag`; the validation,
+ *   (pk)                limits, polling, source credentials (password sealed or a secret URI), the
+ *                       creator's principal (JSON), the last upstream digest handled (moved by
+ *                       compare-and-set) and the digest last put under the target tag. Removed
+ *                       with the registry; indexed by source to find the mirrors an event concerns.
+ * mirror_history        each upstream digest through the gate (Staged, Validating with its run id,
+ *   id (pk)             Promoted with its unique tag, Failed with why) and each RolledBack. Removed
+ *                       with its mirror.
  */
 import type { Generated } from 'kysely';
 
@@ -381,6 +393,8 @@ export interface TasksTable {
   identity_principal_id: string | null;
   /** JSON text, or null. */
   triggers: string | null;
+  /** The principal who created the task, JSON text (0010); null for tasks created before. */
+  created_by: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -457,6 +471,44 @@ export interface TaskTimerFiresTable {
   occurrence: string;
 }
 
+export interface MirrorsTable {
+  registry: string;
+  name: string;
+  source_text: string;
+  source_registry: string | null;
+  source_host: string | null;
+  source_repository: string;
+  source_tag: string;
+  repository: string;
+  tag: string;
+  validation_type: 'None' | 'Cmd' | 'TaskFile';
+  validation: string | null;
+  keep_unique_tags: number | null;
+  schedule: string | null;
+  poll_interval_seconds: number | null;
+  source_username: string | null;
+  source_password: string | null;
+  /** JSON text of the creator's principal. */
+  creator: string;
+  last_source_digest: string | null;
+  current_digest: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface MirrorHistoryTable {
+  id: Generated<number>;
+  registry: string;
+  mirror: string;
+  digest: string;
+  status: 'Staged' | 'Validating' | 'Promoted' | 'Failed' | 'RolledBack';
+  run_id: string | null;
+  unique_tag: string | null;
+  message: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Database {
   registries: RegistriesTable;
   repositories: RepositoriesTable;
@@ -485,4 +537,6 @@ export interface Database {
   task_commit_cursors: TaskCommitCursorsTable;
   task_base_images: TaskBaseImagesTable;
   task_timer_fires: TaskTimerFiresTable;
+  mirrors: MirrorsTable;
+  mirror_history: MirrorHistoryTable;
 }

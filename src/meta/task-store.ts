@@ -3,6 +3,7 @@
  * secret store's encrypted values. Secret material arrives here already encrypted; this layer
  * never sees a clear value.
  */
+import type { Principal } from '../auth/principal.ts';
 
 export type RunStatus = 'Queued' | 'Running' | 'Succeeded' | 'Failed' | 'Canceled' | 'Error' | 'Timeout';
 export const finishedRunStatuses: readonly RunStatus[] = ['Succeeded', 'Failed', 'Canceled', 'Error', 'Timeout'];
@@ -63,10 +64,13 @@ export interface TaskRecord {
   identityPrincipalId: string | null;
   /** Trigger configuration (source, base image, timers); opaque JSON owned by the trigger module. */
   triggers: unknown;
+  /** Who created the task: triggered runs of a task without an identity run as this principal. Null for tasks created before it was recorded. */
+  createdBy?: Principal | null;
   createdAt: string;
   updatedAt: string;
 }
 
+/** A task to store; `createdBy` is kept by updates (only `createTask` sets it). */
 export type NewTask = Omit<TaskRecord, 'createdAt' | 'updatedAt'>;
 
 export interface OutputImage {
@@ -140,6 +144,8 @@ export interface TaskStore {
   updateTask(task: NewTask): Promise<TaskRecord | undefined>;
   getTask(registry: string, name: string): Promise<TaskRecord | undefined>;
   listTasks(registry: string): Promise<TaskRecord[]>;
+  /** Every task of every registry (the trigger sources look at all of them). */
+  listAllTasks(): Promise<TaskRecord[]>;
   deleteTask(registry: string, name: string): Promise<boolean>;
 
   /** Queues a run with the registry's next run id. */

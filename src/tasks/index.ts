@@ -1,11 +1,12 @@
 /**
  * The task engine for the composition root: the secret vault, context fetching, the executor,
- * the run engine, the worker loop and the task service, wired on the metadata store, the token
- * issuer and the registry directory. Files live under `<data>/tasks/`.
+ * the run engine, the worker loop, the task service and the task triggers (commit polling,
+ * base-image updates, timers), wired on the metadata store, the token issuer and the registry
+ * directory. Files live under `<data>/tasks/`.
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { Logger } from 'pino';
+import pino, { type Logger } from 'pino';
 import type { IdentityService } from '../auth/identity-service.ts';
 import { issueRunCredential, type RunCredentialIssuer as RunCredentialTokens } from '../auth/run-credentials.ts';
 import { deriveKey, loadInstallationSecret } from '../auth/secrets.ts';
@@ -23,6 +24,11 @@ import { taskFileLoader } from './engine/task-file-loader.ts';
 import { RunLogs } from './run-log.ts';
 import { RunWorker, workerIdFor } from './worker.ts';
 import { DEFAULT_UPLOAD_LIMIT_BYTES, StoredTaskService } from './stored-task-service.ts';
+import { TaskRunQueue } from './triggered-run-queue.ts';
+import { BaseImageDigests } from './triggers/base-image-digests.ts';
+import { BaseImageTrigger, taskCredentialResolver } from './triggers/base-image-trigger.ts';
+import { GitCommitPoller } from './triggers/git-poller.ts';
+import { TimerScheduler } from './triggers/timer-scheduler.ts';
 
 export interface TasksOptions {
   meta: MetaStore;
@@ -50,6 +56,16 @@ export interface TasksOptions {
   maxContextBytes?: number;
   /** Another executor (tests); default buildah and podman. */
   executor?: Executor;
+  /** Seconds between polls of a commit-triggered task's branch, unless the task sets its own; default 60. */
+  gitPollSeconds?: number;
+  /** How often timer triggers are checked; default 5 s. */
+  timerTickSeconds?: number;
+  /** How often base images in external registries are polled; default 600 s. */
+  imagePollSeconds?: number;
+  /** How often the events outbox is read for pushes committed on other nodes; default 1000 ms. */
+  eventPollMs?: number;
+  /** External registries reached over plain http besides loopback ones (`import.insecureRegistries`). */
+  insecureRegistries?: readonly string[];
   logger?: Logger;
 }
 
@@ -58,9 +74,11 @@ export interface Tasks {
   vault: StoredSecretVault;
   worker: RunWorker;
   executor: Executor;
-  /** Removes what a crash left behind, then starts the worker (call once the server listens). */
+  /** How triggers queue runs (also the git webhook endpoint's). */
+  triggeredRuns: TaskRunQueue;
+  /** Removes what a crash left behind, then starts the worker and the triggers (call once the server listens). */
   start(): Promise<void>;
-  /** Stops the worker (runs in progress end as Error) and the upload sweep. */
+  /** Stops the triggers, the worker (runs in progress end as Error) and the upload sweep. */
   close(): Promise<void>;
 }
 
@@ -73,6 +91,7 @@ export async function createTasks(options: TasksOptions): Promise<Tasks> {
   await mkdir(workRoot, { recursive: true, mode: 0o700 });
   const maxContextBytes = options.maxContextBytes ?? DEFAULT_UPLOAD_LIMIT_BYTES;
   const logger = options.logger;
+  const triggerLogger = logger ?? pino({ level: 'silent' });
 
   const store = options.meta.tasks;
   const vault = new StoredSecretVault(store, deriveKey(await loadInstallationSecret(options.secretKeyFile), 'secret vault'));
@@ -93,6 +112,8 @@ export async function createTasks(options: TasksOptions): Promise<Tasks> {
     installation,
     workRoot,
     onCleanupError: (error, run) => logger?.error({ err: error, registry: run.registry, runId: run.runId }, 'cleaning up after a run failed'),
+    // The base-image trigger is built below: it queues runs through the service, which needs the worker and this engine.
+    onBuilt: (run, build): Promise<void> => baseImages.recordBuild(run, build),
   });
   const worker = new RunWorker({
     store,
@@ -116,15 +137,41 @@ export async function createTasks(options: TasksOptions): Promise<Tasks> {
     uploadLimitBytes: maxContextBytes,
   });
 
+  const triggeredRuns = new TaskRunQueue(store, service);
+  const baseImages: BaseImageTrigger = new BaseImageTrigger({
+    events: options.meta.events,
+    triggers: options.meta.triggers,
+    tasks: store,
+    runs: triggeredRuns,
+    digests: new BaseImageDigests({ manifests: options.meta, ...(options.insecureRegistries ? { insecureRegistries: options.insecureRegistries } : {}) }),
+    registryOf: (loginServer) => installation.registryOf(loginServer),
+    credentialsFor: taskCredentialResolver(vault),
+    logger: triggerLogger,
+    pollSeconds: options.imagePollSeconds ?? 600,
+    eventPollMs: options.eventPollMs ?? 1000,
+  });
+  const commits = new GitCommitPoller({
+    triggers: options.meta.triggers,
+    runs: triggeredRuns,
+    vault,
+    defaultIntervalSeconds: options.gitPollSeconds ?? 60,
+    logger: triggerLogger,
+  });
+  const timers = new TimerScheduler({ store: options.meta.triggers, runs: triggeredRuns, logger: triggerLogger, intervalMs: (options.timerTickSeconds ?? 5) * 1000 });
+
   let sweep: NodeJS.Timeout | undefined;
   return {
     service,
     vault,
     worker,
     executor,
+    triggeredRuns,
     async start() {
       await executor.cleanUp();
       await worker.start();
+      baseImages.start();
+      commits.start();
+      timers.start();
       const sweepUploads = () =>
         void uploads.sweep(UPLOAD_MAX_AGE_MS).catch((error: unknown) => logger?.error({ err: error }, 'sweeping uploaded sources failed'));
       sweepUploads();
@@ -133,6 +180,7 @@ export async function createTasks(options: TasksOptions): Promise<Tasks> {
     },
     async close() {
       clearInterval(sweep);
+      await Promise.all([timers.stop(), commits.stop(), baseImages.stop()]);
       await worker.stop();
     },
   };

@@ -27,6 +27,10 @@ import {
 } from './task-service.ts';
 import { runView, taskView } from './task-views.ts';
 import { checkTaskName, checkTimeout, checkValueName, contextLocation, isTaskFilePath, normalisePlatform } from './task-validation.ts';
+import type { TaskTriggerService, TimerChanges, TimerInput, TimerView } from './task-trigger-service.ts';
+import { changedTriggers, timerViews, withTimerAdded, withTimerChanged, withTimerRemoved } from './trigger-settings.ts';
+import { contextAtCommit } from './triggers/commit-trigger.ts';
+import { triggersOf, type TaskTriggers } from './triggers/trigger-config.ts';
 
 /** The worker side the service talks to. */
 export interface RunDispatch {
@@ -58,16 +62,27 @@ export const DEFAULT_UPLOAD_LIMIT_BYTES = 200 * 1024 * 1024;
 
 const QUICK_TASK_NAME = 'quickrun';
 
-export class StoredTaskService implements TaskService {
+/** How a run is queued: by hand (`caller`), or by a trigger (`caller` null, `triggerDetails` saying what fired). */
+export interface QueueTaskRun {
+  trigger: RunRecord['trigger'];
+  caller: Principal | null;
+  values: ValueInput[];
+  triggerDetails?: unknown;
+  /** A commit-triggered run builds exactly this commit, pushed to `branch`. */
+  commit?: { id: string; branch: string };
+}
+
+export class StoredTaskService implements TaskService, TaskTriggerService {
   constructor(private readonly options: StoredTaskServiceOptions) {}
 
-  async createTask(registry: string, input: TaskInput, _caller: Principal): Promise<TaskView> {
+  async createTask(registry: string, input: TaskInput, caller: Principal): Promise<TaskView> {
     await this.#registry(registry);
     checkTaskName(input.name);
     if (await this.options.store.getTask(registry, input.name)) throw new TaskError('conflict', `task ${input.name} already exists in registry ${registry}`);
     const contextPath = contextLocation(input.contextPath);
     const step = this.#stepOf(input, undefined);
     checkContextNeed(step, contextPath);
+    const triggers = await this.#triggers(triggersOf({ triggers: null }), input, { path: contextPath, changed: true });
     const task: NewTask = {
       registry,
       name: input.name,
@@ -79,7 +94,8 @@ export class StoredTaskService implements TaskService {
       step,
       credentials: [],
       identityPrincipalId: null,
-      triggers: null,
+      triggers,
+      createdBy: actingPrincipal(caller),
     };
     if (input.assignIdentity) task.identityPrincipalId = await this.#createIdentity(registry, input.name);
     try {
@@ -96,6 +112,7 @@ export class StoredTaskService implements TaskService {
     const contextPath = changes.contextPath !== undefined ? contextLocation(changes.contextPath) : existing.contextPath;
     const step = this.#stepOf({ name, ...changes }, existing.step);
     checkContextNeed(step, contextPath);
+    const triggers = await this.#triggers(triggersOf(existing), changes, { path: contextPath, changed: contextPath !== existing.contextPath });
     const task: NewTask = {
       registry,
       name,
@@ -112,7 +129,7 @@ export class StoredTaskService implements TaskService {
       step,
       credentials: existing.credentials,
       identityPrincipalId: existing.identityPrincipalId,
-      triggers: existing.triggers,
+      triggers,
     };
     if (changes.assignIdentity === true && !task.identityPrincipalId) task.identityPrincipalId = await this.#createIdentity(registry, name);
     if (changes.assignIdentity === false && task.identityPrincipalId) {
@@ -168,18 +185,45 @@ export class StoredTaskService implements TaskService {
     return taskView(await this.#save({ ...task, credentials }));
   }
 
+  async listTimers(registry: string, taskName: string): Promise<TimerView[]> {
+    return timerViews(triggersOf(await this.#task(registry, taskName)));
+  }
+
+  async addTimer(registry: string, taskName: string, timer: TimerInput): Promise<TaskView> {
+    const task = await this.#task(registry, taskName);
+    return taskView(await this.#save({ ...task, triggers: withTimerAdded(triggersOf(task), timer) }));
+  }
+
+  async updateTimer(registry: string, taskName: string, timer: string, changes: TimerChanges): Promise<TaskView> {
+    const task = await this.#task(registry, taskName);
+    return taskView(await this.#save({ ...task, triggers: withTimerChanged(triggersOf(task), taskName, timer, changes) }));
+  }
+
+  async removeTimer(registry: string, taskName: string, timer: string): Promise<TaskView> {
+    const task = await this.#task(registry, taskName);
+    return taskView(await this.#save({ ...task, triggers: withTimerRemoved(triggersOf(task), taskName, timer) }));
+  }
+
+  async gitWebhookSecret(registry: string, taskName: string): Promise<string> {
+    const source = triggersOf(await this.#task(registry, taskName)).source;
+    if (!source) throw new TaskError('invalid', `task ${taskName} has no commit trigger: its context is not a git repository following a branch`);
+    return this.options.vault.unseal(source.webhookSecret);
+  }
+
   async runTask(registry: string, taskName: string, input: RunTaskInput, caller: Principal): Promise<RunView> {
     const task = await this.#task(registry, taskName);
     return runView(await this.queueTaskRun(task, { trigger: 'Manual', caller, values: input.values ?? [] }));
   }
 
-  /** Queues a run of a task (manual, or from a trigger: then `caller` is null). */
-  async queueTaskRun(
-    task: TaskRecord,
-    how: { trigger: RunRecord['trigger']; caller: Principal | null; values: ValueInput[]; triggerDetails?: unknown },
-  ): Promise<RunRecord> {
-    const identity = (await this.#identityPrincipal(task)) ?? how.caller;
-    if (!identity) throw new TaskError('invalid', `task ${task.name} has no identity to run with; update it with --assign-identity`);
+  /**
+   * Queues a run of a task. It runs as the task's identity; without one, as the caller, or for a
+   * triggered run (no caller) as the principal who created the task.
+   */
+  async queueTaskRun(task: TaskRecord, how: QueueTaskRun): Promise<RunRecord> {
+    const identity = (await this.#identityPrincipal(task)) ?? how.caller ?? task.createdBy ?? undefined;
+    if (!identity) {
+      throw new TaskError('invalid', `task ${task.name} has no identity to run its triggered runs with (and who created it is not known); update it with --assign-identity`);
+    }
     const step = task.step;
     let work: RunWork;
     let values: TaskValue[] = [];
@@ -199,7 +243,8 @@ export class StoredTaskService implements TaskService {
     }
     const request: RunRequest = {
       version: 1,
-      source: task.contextPath,
+      source: how.commit && task.contextPath !== null ? contextAtCommit(task.contextPath, how.commit.id) : task.contextPath,
+      ...(how.commit ? { sourceBranch: how.commit.branch } : {}),
       sourceAccessToken: task.contextAccessToken,
       work,
       values,
@@ -382,6 +427,10 @@ export class StoredTaskService implements TaskService {
     return saved;
   }
 
+  #triggers(current: TaskTriggers, changes: TaskChanges, context: { path: string | null; changed: boolean }): Promise<TaskTriggers> {
+    return changedTriggers(current, changes, context, (secret) => this.options.vault.seal(secret));
+  }
+
   #seal(values: ValueInput[]): TaskValue[] {
     return values.map((value) => {
       checkValueName(value.name);
@@ -452,6 +501,13 @@ export class StoredTaskService implements TaskService {
     if (!sp) throw new TaskError('invalid', `the identity of task ${task.name} no longer exists; update the task with --assign-identity`);
     return { kind: 'servicePrincipal', id: sp.principalId, name: sp.displayName, appId: sp.appId };
   }
+}
+
+/** Who acts behind a caller: a run's credential acts for its run's identity, which outlives the run. */
+function actingPrincipal(caller: Principal): Principal {
+  let principal = caller;
+  while (principal.kind === 'taskRun') principal = principal.identity;
+  return principal;
 }
 
 export function detachedOwner(registry: string, task: string): string {

@@ -63,6 +63,28 @@ export interface RunView {
   outputImages: OutputImage[];
   runErrorMessage: string | null;
   triggerDetails: unknown;
+  /** ACR's view of what triggered the run: set for Commit runs, null otherwise. */
+  sourceTrigger?: SourceTriggerView | null;
+  /** Set for Image Update runs. */
+  imageUpdateTrigger?: ImageUpdateTriggerView | null;
+  /** Set for Timer runs. */
+  timerTrigger?: { timerTriggerName: string; scheduleOccurrence: string } | null;
+}
+
+export interface SourceTriggerView {
+  id: string;
+  eventType: 'commit';
+  commitId: string;
+  branchName: string;
+  repositoryUrl: string;
+  providerType: string;
+}
+
+export interface ImageUpdateTriggerView {
+  id: string;
+  timestamp: string;
+  /** `registry` is the login server, as in ACR. */
+  images: Array<{ registry: string; repository: string; tag: string; digest: string }>;
 }
 
 /** A value given on the command line: `--set`/`--arg` (plain) or `--set-secret`/`--secret-arg`. */
@@ -91,6 +113,17 @@ export interface TaskInput {
   timeoutSeconds?: number;
   status?: 'Enabled' | 'Disabled';
   assignIdentity?: boolean;
+  /** `--commit-trigger-enabled`: run on each new commit of the git context's branch (default on for git contexts). */
+  commitTriggerEnabled?: boolean;
+  /** `--git-poll-interval`: seconds between polls of the branch; null = the server's default. */
+  gitPollIntervalSeconds?: number | null;
+  /** `--base-image-trigger-enabled` (default on). */
+  baseImageTriggerEnabled?: boolean;
+  /** `--base-image-trigger-type`: `Runtime` (default) follows the final stage's base only, `All` every stage's. */
+  baseImageTriggerType?: 'All' | 'Runtime';
+  baseImageTriggerName?: string;
+  /** `--schedule "[name:]cron"`: timers to add (5-field cron, UTC). */
+  schedules?: string[];
 }
 
 export type TaskChanges = Partial<Omit<TaskInput, 'name'>>;

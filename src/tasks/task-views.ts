@@ -1,6 +1,26 @@
 /** Tasks and runs as the API shows them (ACR's JSON shapes); secret values never appear. */
 import type { RunRecord, TaskRecord, TaskValue } from '../meta/task-store.ts';
-import type { PlatformView, RunView, TaskView, ValueView } from './task-service.ts';
+import { ContextError } from './context/context-source.ts';
+import { parseGitLocation } from './context/git-location.ts';
+import type { ImageUpdateTriggerView, PlatformView, RunView, SourceTriggerView, TaskView, ValueView } from './task-service.ts';
+import type { TimerView } from './task-trigger-service.ts';
+import { timerViews } from './trigger-settings.ts';
+import { triggersOf } from './triggers/trigger-config.ts';
+import type { CommitTriggerDetails, ImageUpdateTriggerDetails, TimerTriggerDetails } from './triggers/triggered-runs.ts';
+
+type Status = 'Enabled' | 'Disabled';
+
+/** A task's `trigger` as `az acr task show` has it (never the webhook secret). */
+export interface TaskTriggerView {
+  sourceTriggers: Array<{
+    name: 'defaultSourceTriggerName';
+    sourceRepository: { repositoryUrl: string; branch: string | null; sourceControlType: string };
+    sourceTriggerEvents: ['commit'];
+    status: Status;
+  }>;
+  baseImageTrigger: { name: string; baseImageTriggerType: 'All' | 'Runtime'; status: Status };
+  timerTriggers: TimerView[];
+}
 
 export function platformView(platform: string): PlatformView {
   const [os = 'linux', architecture = 'amd64', variant] = platform.split('/');
@@ -45,11 +65,75 @@ export function taskView(task: TaskRecord): TaskView {
     step: stepView,
     credentials: { customRegistries },
     identity: task.identityPrincipalId ? { type: 'SystemAssigned', principalId: task.identityPrincipalId } : null,
-    trigger: task.triggers ?? null,
+    trigger: triggerView(task),
     creationDate: task.createdAt,
     lastUpdatedTime: task.updatedAt,
     provisioningState: 'Succeeded',
   };
+}
+
+const status = (enabled: boolean): Status => (enabled ? 'Enabled' : 'Disabled');
+
+export function triggerView(task: Pick<TaskRecord, 'triggers' | 'contextPath'>): TaskTriggerView {
+  const triggers = triggersOf(task);
+  const repository = triggers.source && task.contextPath !== null ? sourceRepositoryOf(task.contextPath) : undefined;
+  return {
+    sourceTriggers:
+      triggers.source && repository
+        ? [{ name: 'defaultSourceTriggerName', sourceRepository: repository, sourceTriggerEvents: ['commit'], status: status(triggers.source.enabled) }]
+        : [],
+    baseImageTrigger: { name: triggers.baseImage.name, baseImageTriggerType: triggers.baseImage.type, status: status(triggers.baseImage.enabled) },
+    timerTriggers: timerViews(triggers),
+  };
+}
+
+/** The repository and branch a commit trigger follows; `sourceControlType` names the host where it is known. */
+function sourceRepositoryOf(contextPath: string): TaskTriggerView['sourceTriggers'][number]['sourceRepository'] | undefined {
+  try {
+    const location = parseGitLocation(contextPath);
+    const host = /^https?:/.test(location.url) ? new URL(location.url).hostname : '';
+    const sourceControlType = host === 'github.com' ? 'Github' : host === 'gitlab.com' ? 'GitLab' : 'Git';
+    return { repositoryUrl: location.display, branch: location.ref ?? null, sourceControlType };
+  } catch (error) {
+    if (error instanceof ContextError) return undefined;
+    throw error;
+  }
+}
+
+/** ACR's `sourceTrigger`, `imageUpdateTrigger` and `timerTrigger` of a run, from what its trigger recorded. */
+function runTriggerViews(run: RunRecord): Pick<RunView, 'sourceTrigger' | 'imageUpdateTrigger' | 'timerTrigger'> {
+  const none = { sourceTrigger: null, imageUpdateTrigger: null, timerTrigger: null };
+  const details = run.triggerDetails;
+  if (typeof details !== 'object' || details === null) return none;
+  switch (run.trigger) {
+    case 'Commit': {
+      const commit = details as CommitTriggerDetails;
+      const sourceTrigger: SourceTriggerView = {
+        id: commit.commitId,
+        eventType: 'commit',
+        commitId: commit.commitId,
+        branchName: commit.branchName,
+        repositoryUrl: commit.repositoryUrl,
+        providerType: commit.providerType,
+      };
+      return { ...none, sourceTrigger };
+    }
+    case 'Image Update': {
+      const update = details as ImageUpdateTriggerDetails;
+      const imageUpdateTrigger: ImageUpdateTriggerView = {
+        id: update.id,
+        timestamp: update.timestamp,
+        images: (update.images ?? []).map((image) => ({ registry: image.loginServer, repository: image.repository, tag: image.tag, digest: image.digest })),
+      };
+      return { ...none, imageUpdateTrigger };
+    }
+    case 'Timer': {
+      const timer = details as TimerTriggerDetails;
+      return { ...none, timerTrigger: { timerTriggerName: timer.timerTriggerName, scheduleOccurrence: timer.scheduleOccurrence } };
+    }
+    default:
+      return none;
+  }
 }
 
 export function runView(run: RunRecord): RunView {
@@ -68,5 +152,6 @@ export function runView(run: RunRecord): RunView {
     outputImages: run.outputImages,
     runErrorMessage: run.errorMessage,
     triggerDetails: run.triggerDetails ?? null,
+    ...runTriggerViews(run),
   };
 }

@@ -36,6 +36,7 @@ function task(registry: string, name: string, overrides: Partial<NewTask> = {}):
     credentials: [{ loginServer: 'other.localhost', username: 'u', password: 'v1.sealed', useIdentity: false }],
     identityPrincipalId: null,
     triggers: { timers: [{ name: 'nightly', schedule: '0 3 * * *' }] },
+    createdBy: { kind: 'user', id: 'u-1', name: 'alice', owner: false },
     ...overrides,
   };
 }
@@ -80,25 +81,28 @@ function taskStoreContract(dialect: string, createDatabase: () => Promise<Databa
       const created = await store.tasks.createTask(task('contoso', 'build'));
       assert.equal(created.createdAt, created.updatedAt);
       assert.deepEqual({ ...created, createdAt: undefined, updatedAt: undefined }, { ...task('contoso', 'build'), createdAt: undefined, updatedAt: undefined });
-      await store.tasks.createTask(task('contoso', 'app', { contextPath: null, contextAccessToken: null, triggers: null }));
+      await store.tasks.createTask(task('contoso', 'app', { contextPath: null, contextAccessToken: null, triggers: null, createdBy: null }));
       await store.tasks.createTask(task('fabrikam', 'build'));
 
       await assert.rejects(store.tasks.createTask(task('contoso', 'build')), TaskExistsError);
       await assert.rejects(store.tasks.createTask(task('nowhere', 'build')), RegistryNotFoundError);
 
       const step = { type: 'EncodedTask' as const, taskFileContent: 'steps:\n  - cmd: busybox\n', values: [{ name: 's', value: 'v1.x', isSecret: true }] };
-      const updated = await store.tasks.updateTask(task('contoso', 'build', { status: 'Disabled', step, identityPrincipalId: 'p-1' }));
+      const updated = await store.tasks.updateTask(task('contoso', 'build', { status: 'Disabled', step, identityPrincipalId: 'p-1', createdBy: null }));
       assert.equal(updated?.status, 'Disabled');
       assert.deepEqual(updated?.step, step);
       assert.equal(updated?.identityPrincipalId, 'p-1');
       assert.equal(updated?.createdAt, created.createdAt);
+      assert.deepEqual(updated?.createdBy, created.createdBy, 'an update keeps who created the task');
       assert.equal(await store.tasks.updateTask(task('contoso', 'missing')), undefined);
 
       assert.deepEqual(await store.tasks.getTask('contoso', 'build'), updated);
       const app = await store.tasks.getTask('contoso', 'app');
       assert.equal(app?.contextPath, null);
       assert.equal(app?.triggers, null);
+      assert.equal(app?.createdBy, null);
       assert.deepEqual((await store.tasks.listTasks('contoso')).map((t) => t.name), ['app', 'build']);
+      assert.deepEqual((await store.tasks.listAllTasks()).map((t) => `${t.registry}/${t.name}`), ['contoso/app', 'contoso/build', 'fabrikam/build']);
 
       assert.equal(await store.tasks.deleteTask('contoso', 'build'), true);
       assert.equal(await store.tasks.deleteTask('contoso', 'build'), false);

@@ -53,8 +53,11 @@ describe('the seed walkthrough’s gated import task, unchanged', () => {
 
   const tags = async (registry: string, repository: string) =>
     (await cli.json<{ name: string }[]>(['repository', 'show-tags', '-n', registry, '--repository', repository, '--detail', '-o', 'json'])).map((tag) => tag.name).sort();
-  const digestOf = async (registry: string, image: string) =>
-    (await cli.json<{ digest: string }>(['repository', 'show', '-n', registry, '-t', image, '-o', 'json'])).digest;
+  const digestOf = async (registry: string, image: string) => {
+    const { digest } = (await cli.json<{ tag: { digest: string } }>(['repository', 'show', '-n', registry, '-t', image, '-o', 'json'])).tag;
+    assert.match(digest, /^sha256:[0-9a-f]{64}$/);
+    return digest;
+  };
 
   /** `berth build` of the simulated public node image, with the given background colour. */
   const publishNode = async (colour: string) => {
@@ -100,6 +103,8 @@ describe('the seed walkthrough’s gated import task, unchanged', () => {
       'task', 'create', '-n', 'base-import-node', '-r', 'baseartifacts', '-f', 'acr-task.yaml',
       '--context', `${git.url('base-image-node-import')}#main`, '--git-access-token', gitToken,
       '--set', `REGISTRY_FROM_URL=${publicHost}/`, '--assign-identity',
+      // Run by hand here; scenario S6 covers the base-image trigger.
+      '--base-image-trigger-enabled', 'false',
     ]);
     await cli.berth([
       'task', 'credential', 'add', '-n', 'base-import-node', '-r', 'baseartifacts', '--login-server', publicHost,

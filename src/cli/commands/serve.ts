@@ -1,5 +1,6 @@
 /** `berth serve`: runs the registry server. Its modules load only here, so other commands start fast. */
 import type { Command } from 'commander';
+import { parsePositiveInt } from '../arguments.ts';
 import { CliError } from '../errors.ts';
 
 export function registerServeCommand(program: Command): void {
@@ -16,8 +17,9 @@ export function registerServeCommand(program: Command): void {
     .option('--tls-key <file>', 'private key of --tls-cert (PEM)')
     .option('--tls-self-signed', 'serve HTTPS with a private CA and certificate kept in the data directory')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
+    .option('--git-poll-interval <seconds>', "seconds between polls of a commit-triggered task's branch, unless the task sets its own (default 60)", parsePositiveInt)
     .addHelpText('after', '\nExamples:\n    Serve on all interfaces with a self-signed certificate.\n        berth serve --listen 0.0.0.0:5000 --data /var/lib/berth --tls-self-signed\n')
-    .action(async (options: Record<string, string | boolean | undefined>) => {
+    .action(async (options: Record<string, string | number | boolean | undefined>) => {
       const { ConfigError, loadConfig } = await import('../../config/config.ts');
       const { startBerth } = await import('../../server.ts');
       const tls =
@@ -33,6 +35,7 @@ export function registerServeCommand(program: Command): void {
         database: options.database as string | undefined,
         logLevel: options.logLevel as Parameters<typeof loadConfig>[0]['logLevel'],
         tls,
+        tasks: options.gitPollInterval !== undefined ? { gitPollSeconds: options.gitPollInterval as number } : undefined,
       };
       let berth: Awaited<ReturnType<typeof startBerth>>;
       try {

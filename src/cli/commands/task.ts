@@ -1,13 +1,14 @@
 /**
  * `berth task create|update|show|list|delete|run|list-runs|logs|show-run|cancel-run|
- * stop-detached` and `berth task credential add|update|list|remove` (`az acr task ...`).
+ * stop-detached|show-webhook`, `berth task credential add|update|list|remove` and
+ * `berth task timer add|update|remove|list` (`az acr task ...`).
  *
  * As in `az acr task credential add`, `-u/--username` and `-p/--password` written after `task`
  * are the other registry's credentials; the caller's own come from global flags written before
  * `task`, `BERTH_USERNAME`/`BERTH_PASSWORD` or `berth configure`.
  */
-import { Option, type Command } from 'commander';
-import { parsePositiveInt } from '../arguments.ts';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { parseBoolean, parsePositiveInt } from '../arguments.ts';
 import { listOf } from '../collections.ts';
 import { contextWithCommandCredentials } from '../command-credentials.ts';
 import { examples, handler } from '../context.ts';
@@ -89,6 +90,20 @@ interface DefinitionOptions {
   status?: string;
   assignIdentity?: string | boolean;
   gitAccessToken?: string;
+  commitTriggerEnabled?: boolean;
+  gitPollInterval?: number | null;
+  baseImageTriggerEnabled?: boolean;
+  baseImageTriggerType?: string;
+  baseImageTriggerName?: string;
+  schedule?: string[];
+}
+
+/** `--git-poll-interval`: whole seconds, or `default` for the server's interval. */
+function parsePollInterval(text: string): number | null {
+  if (text === 'default') return null;
+  const seconds = Number(text);
+  if (!/^\d+$/.test(text) || seconds < 1 || seconds > 86400) throw new InvalidArgumentError("expected whole seconds from 1 to 86400, or 'default'.");
+  return seconds;
 }
 
 /** `--assign-identity [system]`, `--use-identity [system]`: the task's own identity (a service principal). */
@@ -114,6 +129,12 @@ function definitionOf(options: DefinitionOptions): Record<string, unknown> {
     timeoutSeconds: options.timeout,
     status: options.status,
     assignIdentity: systemIdentity('--assign-identity', options.assignIdentity),
+    commitTriggerEnabled: options.commitTriggerEnabled,
+    gitPollIntervalSeconds: options.gitPollInterval,
+    baseImageTriggerEnabled: options.baseImageTriggerEnabled,
+    baseImageTriggerType: options.baseImageTriggerType,
+    baseImageTriggerName: options.baseImageTriggerName,
+    schedules: options.schedule,
   };
 }
 
@@ -138,7 +159,13 @@ function definitionOptions(command: Command, creating: boolean): Command {
     .option('--target <stage>', 'the build stage to build (Dockerfile tasks)')
     .addOption(creating ? statusOption().default('Enabled') : statusOption())
     .addOption(new Option('--assign-identity [identity]', "give the task its own identity ('[system]'), for role assignments and --use-identity credentials"))
-    .option('--git-access-token <token>', 'access token of a private git context (clear text or a secret URI)');
+    .option('--git-access-token <token>', 'access token of a private git context (clear text or a secret URI)')
+    .option('--commit-trigger-enabled [true|false]', "run on each new commit of the git context's branch (default: true for git contexts)", parseBoolean)
+    .addOption(new Option('--git-poll-interval <seconds>', "seconds between polls of the branch for new commits, or 'default' (the server's --git-poll-interval)").argParser(parsePollInterval))
+    .option('--base-image-trigger-enabled [true|false]', 'run when a base image the task builds FROM moves (default: true)', parseBoolean)
+    .addOption(new Option('--base-image-trigger-type <type>', "Runtime: the final stage's base image only (default); All: every stage's").choices(['All', 'Runtime']))
+    .option('--base-image-trigger-name <name>', 'name of the base image trigger (default: defaultBaseimageTriggerName)')
+    .addOption(new Option('--schedule <[name:]cron>', 'add a timer: a 5-field cron schedule in UTC, optionally named, e.g. "nightly:0 2 * * *"; repeatable').argParser(collect));
 }
 
 interface RunTaskOptions {
@@ -385,6 +412,105 @@ function registerRunCommands(task: Command): void {
   );
 }
 
+const timerTable: TableColumn[] = [
+  { header: 'NAME', value: (timer) => timer.name },
+  { header: 'SCHEDULE', value: (timer) => timer.schedule },
+  { header: 'STATUS', value: (timer) => timer.status },
+];
+
+interface TimerOptions {
+  name: string;
+  registry?: string;
+  timerName: string;
+  schedule?: string;
+  enabled?: boolean;
+}
+
+function registerTimerCommands(task: Command): void {
+  const timer = examples(task.command('timer').description("manage a task's timer triggers: named cron schedules in UTC (az acr task timer)"), [
+    ['Run a task every night at 2:00 UTC.', "berth task timer add -n purge -r contoso --timer-name nightly --schedule '0 2 * * *'"],
+  ]);
+  const timerNameOption = () => new Option('--timer-name <name>', 'the timer name, e.g. t1').makeOptionMandatory();
+  const enabledOption = () => new Option('--enabled [true|false]', 'whether the timer fires').argParser(parseBoolean);
+  const timersPath = (registry: string, options: TimerOptions, ...segments: string[]) => tasksPath(registry, options.name, 'timers', ...segments);
+
+  examples(
+    timer
+      .command('add')
+      .description('add a timer to a task')
+      .addOption(nameOption())
+      .addOption(registryOption())
+      .addOption(timerNameOption())
+      .addOption(new Option('--schedule <cron>', '5-field cron schedule in UTC: minute hour day-of-month month day-of-week').makeOptionMandatory())
+      .addOption(enabledOption())
+      .action(
+        handler<TimerOptions>(async (options, context) => {
+          const registry = context.registry(options.registry, '-r/--registry');
+          const body = { name: options.timerName, schedule: options.schedule, enabled: options.enabled };
+          context.print(await context.client.mgmt('POST', timersPath(registry, options), body), taskTable);
+        }),
+      ),
+    [
+      ['Run a task at the top of every hour.', "berth task timer add -n hello -r contoso --timer-name hourly --schedule '0 * * * *'"],
+      ['Add a timer that starts disabled.', "berth task timer add -n hello -r contoso --timer-name weekly --schedule '0 3 * * 1' --enabled false"],
+    ],
+  );
+
+  examples(
+    timer
+      .command('update')
+      .description("change a task's timer: its schedule, or whether it fires")
+      .addOption(nameOption())
+      .addOption(registryOption())
+      .addOption(timerNameOption())
+      .option('--schedule <cron>', 'the new 5-field cron schedule in UTC')
+      .addOption(enabledOption())
+      .action(
+        handler<TimerOptions>(async (options, context) => {
+          const registry = context.registry(options.registry, '-r/--registry');
+          if (options.schedule === undefined && options.enabled === undefined) throw new CliError('nothing to update: give --schedule or --enabled');
+          const body = { schedule: options.schedule, enabled: options.enabled };
+          context.print(await context.client.mgmt('PATCH', timersPath(registry, options, options.timerName), body), taskTable);
+        }),
+      ),
+    [
+      ['Move a timer to 4:30 UTC.', "berth task timer update -n hello -r contoso --timer-name nightly --schedule '30 4 * * *'"],
+      ['Pause a timer.', 'berth task timer update -n hello -r contoso --timer-name nightly --enabled false'],
+    ],
+  );
+
+  examples(
+    timer
+      .command('remove')
+      .description("remove a task's timer")
+      .addOption(nameOption())
+      .addOption(registryOption())
+      .addOption(timerNameOption())
+      .action(
+        handler<TimerOptions>(async (options, context) => {
+          const registry = context.registry(options.registry, '-r/--registry');
+          context.print(await context.client.mgmt('DELETE', timersPath(registry, options, options.timerName)), taskTable);
+        }),
+      ),
+    [['Remove a timer.', 'berth task timer remove -n hello -r contoso --timer-name nightly']],
+  );
+
+  examples(
+    timer
+      .command('list')
+      .description("list a task's timers")
+      .addOption(nameOption())
+      .addOption(registryOption())
+      .action(
+        handler<{ name: string; registry?: string }>(async (options, context) => {
+          const registry = context.registry(options.registry, '-r/--registry');
+          context.print(listOf(await context.client.mgmt('GET', tasksPath(registry, options.name, 'timers'))), timerTable);
+        }),
+      ),
+    [['List the timers of a task.', 'berth task timer list -n hello -r contoso -o table']],
+  );
+}
+
 export function registerTaskCommands(program: Command): void {
   const task = examples(program.command('task').description('manage tasks: builds and multi-step runs, run on demand; and their runs'), [
     ['Create a task that builds a git repository and run it.', 'berth task create -n hello -r contoso -c https://git.example.com/team/hello.git#main -f Dockerfile -t hello:{{.Run.ID}} && berth task run -n hello -r contoso'],
@@ -405,6 +531,8 @@ export function registerTaskCommands(program: Command): void {
       ['Run a multi-step task file of a repository on the server.', 'berth task create -n gate -r contoso -c /srv/git/app#main -f acr-task.yaml --set-secret TOKEN=vault://kv/token'],
       ['Run one command, without a context.', "berth task create -n hello -r contoso -c /dev/null --cmd '$Registry/hello-world:v1'"],
       ['Give the task its own identity, for role assignments.', 'berth task create -n purge -r contoso -c /dev/null -f purge.yaml --assign-identity --timeout 3600'],
+      ['Purge every night, without a context.', `berth task create -n purge -r contoso -c /dev/null --cmd "acr purge --filter 'app:.*' --untagged --ago 7d" --schedule "nightly:0 2 * * *"`],
+      ['Build on commits, polled every 30 s, and on every base image change.', 'berth task create -n hello -r contoso -c /srv/git/hello#main -f Dockerfile -t hello:{{.Run.ID}} --git-poll-interval 30 --base-image-trigger-type All'],
     ],
   );
 
@@ -421,6 +549,7 @@ export function registerTaskCommands(program: Command): void {
       ),
     [
       ['Disable a task.', 'berth task update -n hello -r contoso --status Disabled'],
+      ['Stop building on commits.', 'berth task update -n hello -r contoso --commit-trigger-enabled false'],
       ['Change the image a task builds and a value.', 'berth task update -n hello -r contoso -t hello:v2 --set TAG=v2'],
     ],
   );
@@ -472,6 +601,24 @@ export function registerTaskCommands(program: Command): void {
     [['Delete a task.', 'berth task delete -n hello -r contoso --yes']],
   );
 
+  examples(
+    task
+      .command('show-webhook')
+      .description("show the URL and secret of a task's git push webhook, for the repository's webhook settings (GitHub, GitLab, Gitea)")
+      .addOption(nameOption())
+      .addOption(registryOption())
+      .action(
+        handler<{ name: string; registry?: string }>(async (options, context) => {
+          context.print(await context.client.mgmt('GET', tasksPath(context.registry(options.registry, '-r/--registry'), options.name, 'webhook')));
+        }),
+      ),
+    [
+      ['Show the webhook to add to the repository of a task.', 'berth task show-webhook -n hello -r contoso'],
+      ['Print only the secret.', 'berth task show-webhook -n hello -r contoso --query secret -o tsv'],
+    ],
+  );
+
   registerRunCommands(task);
   registerCredentialCommands(task);
+  registerTimerCommands(task);
 }

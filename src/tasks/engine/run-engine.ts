@@ -6,10 +6,11 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { OutputImage, RunFinish, RunRecord, RunStatus, TaskStore } from '../../meta/task-store.ts';
-import type { RenderInput, RunVariables, TaskFile, TaskSecretReference } from '../model.ts';
+import type { BuildSpec, RenderInput, RunVariables, TaskFile, TaskSecretReference } from '../model.ts';
 import type { Executor, ExecutorSession, RegistryCredential } from '../executor/executor.ts';
 import { ContextError, type ContextFetcher, type FetchedContext, type UploadedSources } from '../context/context-source.ts';
 import { SecretNotFoundError, type SecretVault } from '../secrets/secret-vault.ts';
+import { revealSealed } from '../secrets/reveal.ts';
 import type { RunLogs, RunLogWriter } from '../run-log.ts';
 import { RunStop, runStopOf } from './abort-reasons.ts';
 import { BerthCliRunner, type HostCommandRunner } from './host-command.ts';
@@ -47,6 +48,15 @@ export interface RunEngineOptions {
   host?: HostCommandRunner;
   /** Failures of clean-up after a run (never part of the run's outcome). */
   onCleanupError?: (error: unknown, run: RunRecord) => void;
+  /** A build step of a task run succeeded (the base-image trigger records what it built FROM). */
+  onBuilt?: (run: RunRecord, build: BuiltDockerfile) => Promise<void>;
+}
+
+/** A Dockerfile a task run built, with the arguments the build used. */
+export interface BuiltDockerfile {
+  dockerfileText: string;
+  buildArgs: Array<[string, string]>;
+  target?: string;
 }
 
 /** A run that cannot go on, for a reason its log explains (status Failed). */
@@ -143,10 +153,10 @@ export class RunEngine {
     const { line, masker, held, signal } = state;
     const values: Record<string, string> = {};
     for (const value of request.values) {
-      values[value.name] = value.isSecret ? this.options.vault.unseal(value.value) : value.value;
+      values[value.name] = value.isSecret ? await revealSealed(this.options.vault, value.value) : value.value;
       if (value.isSecret) masker.add(values[value.name]!);
     }
-    const accessToken = request.sourceAccessToken === null ? undefined : this.options.vault.unseal(request.sourceAccessToken);
+    const accessToken = request.sourceAccessToken === null ? undefined : await revealSealed(this.options.vault, request.sourceAccessToken);
     if (accessToken !== undefined) masker.add(accessToken);
 
     const temp = await mkdtemp(path.join(this.options.workRoot, `${run.registry}-${run.runId}-`));
@@ -158,6 +168,8 @@ export class RunEngine {
 
     const context = await this.#fetchContext(request, accessToken, path.join(temp, 'context'), line, signal);
     const loginServer = this.options.installation.loginServer(run.registry);
+    // A commit-triggered run fetches its commit by SHA; the branch it was pushed to comes with the request.
+    const branch = request.sourceBranch ?? context.branch;
     const variables = runVariables({
       runId: run.runId,
       registryName: run.registry,
@@ -165,7 +177,7 @@ export class RunEngine {
       startedAt: new Date(),
       hostPlatform: this.options.executor.hostPlatform,
       ...(context.commit !== undefined ? { commit: context.commit } : {}),
-      ...(context.branch !== undefined ? { branch: context.branch } : {}),
+      ...(branch !== undefined ? { branch } : {}),
       taskName: request.taskName,
       triggeredBy: run.trigger,
       sharedVolume: `berth_vol_${run.registry}_${run.runId}`,
@@ -194,19 +206,37 @@ export class RunEngine {
       password: runCredential.password,
       registry: run.registry,
       home: path.join(temp, 'home'),
+      registryOf: (server) => this.options.installation.registryOf(server),
+      credentials: credentials.slice(1),
       ...(this.options.installation.caFile !== undefined ? { caFile: this.options.installation.caFile } : {}),
     });
     await mkdir(path.join(temp, 'home'), { recursive: true });
     const result = await runStepGraph(
       taskFile.steps,
       {
-        run: (step) => executeStep(step, environment, signal),
+        run: async (step) => {
+          const outcome = await executeStep(step, environment, signal);
+          if (outcome.ok && step.kind === 'build') await this.#built(run, step.build, context, line);
+          return outcome;
+        },
         skipped: (step, cause) => line(`Step ID: ${step.id} skipped: step ${cause} did not succeed`),
       },
       signal,
     );
     this.#checkSignal(signal);
     return result.failure?.message;
+  }
+
+  /** Hands a task run's successful build to `onBuilt`; a failure there is logged, never the run's. */
+  async #built(run: RunRecord, build: BuildSpec, context: FetchedContext, line: (text: string) => void): Promise<void> {
+    const onBuilt = this.options.onBuilt;
+    if (!onBuilt || run.task === null || context.dir === undefined) return;
+    try {
+      const dockerfileText = await readFile(path.resolve(context.dir, build.context, build.dockerfile || 'Dockerfile'), 'utf8');
+      await onBuilt(run, { dockerfileText, buildArgs: build.buildArgs, ...(build.target !== undefined ? { target: build.target } : {}) });
+    } catch (error) {
+      line(`Warning: the base images of this build were not recorded: ${messageOf(error)}`);
+    }
   }
 
   #checkSignal(signal: AbortSignal): void {
@@ -219,7 +249,8 @@ export class RunEngine {
     await mkdir(into, { recursive: true });
     try {
       const context = await this.options.contexts.fetch({ location: request.source, ...(accessToken !== undefined ? { accessToken } : {}), into, signal });
-      if (context.commit) line(`Source commit: ${context.commit}${context.branch ? ` (branch ${context.branch})` : ''}`);
+      const branch = request.sourceBranch ?? context.branch;
+      if (context.commit) line(`Source commit: ${context.commit}${branch ? ` (branch ${branch})` : ''}`);
       return context;
     } catch (error) {
       if (error instanceof ContextError) throw new RunFailure(error.message);

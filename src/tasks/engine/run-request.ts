@@ -39,6 +39,8 @@ export interface RunRequest {
   source: string | null;
   /** Git access token, sealed. */
   sourceAccessToken: SealedValue | null;
+  /** The branch a commit-triggered run's commit was pushed to (`{{.Run.Branch}}`; `source` names the commit itself). */
+  sourceBranch?: string;
   work: RunWork;
   /** `--set`/`--set-secret` values (secret ones sealed); read as `{{.Values.X}}`. */
   values: TaskValue[];

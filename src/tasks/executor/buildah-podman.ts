@@ -136,6 +136,11 @@ export class BuildahPodmanExecutor implements Executor {
 
 class BuildahPodmanSession implements ExecutorSession {
   private closing: Promise<void> | undefined;
+  /**
+   * Tags of one image written by parallel steps (the seed's two `docker tag` steps) race inside
+   * containers-storage and one name can be lost, so tags are applied one at a time.
+   */
+  private tagging: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly executor: BuildahPodmanExecutor,
@@ -222,7 +227,9 @@ class BuildahPodmanSession implements ExecutorSession {
   }
 
   async tag(source: string, target: string): Promise<void> {
-    const result = await this.store.podman(['tag', source, target]);
+    const tagged = this.tagging.then(() => this.store.podman(['tag', source, target]));
+    this.tagging = tagged.catch(() => undefined);
+    const result = await tagged;
     if (result.code !== 0) throw new StepError(`tag ${source} as ${target} failed: ${failureReason(result)}`, result.code);
   }
 

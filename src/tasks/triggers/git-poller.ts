@@ -11,6 +11,7 @@ import type { TriggerStore } from '../../meta/trigger-store.ts';
 import { gitEnvironment, gitFailure, runGit } from '../context/git-context.ts';
 import type { GitLocation } from '../context/git-location.ts';
 import type { SecretVault } from '../secrets/secret-vault.ts';
+import { revealSealed } from '../secrets/reveal.ts';
 import { commitTriggerOf, type CommitTrigger } from './commit-trigger.ts';
 import type { TriggeredRuns } from './triggered-runs.ts';
 
@@ -18,7 +19,7 @@ export interface GitCommitPollerOptions {
   triggers: Pick<TriggerStore, 'commitCursor' | 'advanceCommitCursor'>;
   runs: TriggeredRuns;
   /** Unseals the tasks' git access tokens. */
-  vault: Pick<SecretVault, 'unseal'>;
+  vault: Pick<SecretVault, 'isReference' | 'resolve' | 'unseal'>;
   /** `--git-poll-interval`: seconds between two looks at a task's branch, unless the task sets its own; default 60. */
   defaultIntervalSeconds?: number;
   /** How often the poller looks for tasks that are due; default 500 ms. */
@@ -165,7 +166,7 @@ export class GitCommitPoller {
 
   /** The branch the task follows (its context's, or the repository's default) and its head commit. */
   async #head(task: TaskRecord, location: GitLocation): Promise<BranchHead> {
-    const token = task.contextAccessToken === null ? undefined : this.#options.vault.unseal(task.contextAccessToken);
+    const token = task.contextAccessToken === null ? undefined : await revealSealed(this.#options.vault, task.contextAccessToken);
     const timeoutMs = this.#options.timeoutMs ?? 30_000;
     const timeout = AbortSignal.timeout(timeoutMs);
     const wanted = location.ref === undefined ? 'HEAD' : `refs/heads/${location.ref}`;

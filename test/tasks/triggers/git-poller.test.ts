@@ -19,7 +19,11 @@ import { startGitServer, type GitServer, type GitTestRepository } from '../../he
 const TOKEN = 'ghp-poller-token-8e21c7';
 /** The test vault "seals" by prefixing, so a test can see what was unsealed. */
 const seal = (value: string): string => `sealed:${value}`;
-const vault = { unseal: (sealed: string): string => sealed.replace(/^sealed:/, '') };
+const vault = {
+  unseal: (sealed: string): string => sealed.replace(/^sealed:/, ''),
+  isReference: (value: string): boolean => value.startsWith('vault://'),
+  resolve: async (reference: string): Promise<string> => `resolved ${reference}`,
+};
 
 /** Compare-and-set cursors in memory, as the trigger store keeps them. */
 class MemoryCursors {
