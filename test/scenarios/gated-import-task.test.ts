@@ -7,7 +7,7 @@
  * store by the key-vault URLs the seed uses.
  */
 import assert from 'node:assert/strict';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -16,27 +16,12 @@ import type { CommandResult } from '../helpers/exec.ts';
 import { startGitServer, type GitServer, type GitTestRepository } from '../helpers/git-server.ts';
 import { OWNER } from '../helper.ts';
 import { skopeoCopy, testImages } from '../helpers/images.ts';
+import { gatingTaskFile, TEST_DOCKERFILE, TEST_SH } from './walkthrough-files.ts';
 
 const GIT_TOKEN = 'ghp-local-test-token-4f1c9a';
 const VAULT = 'berthkv';
 
-/** The walkthrough's test script, with the shebang a container needs to run it as `./test.sh`. */
-const TEST_SH = `#!/bin/sh
-if [ ""$(echo $BACKGROUND_COLOR | tr '[:lower:]' '[:upper:]') = 'RED' ]; then
-    echo -e "\\e[31mERROR: Invalid Color:\\e[0m" \${BACKGROUND_COLOR}
-    EXIT_CODE=1
-else
-  echo -e "\\e[32mValidation Complete - No Known Errors\\e[0m"
-fi
-exit \${EXIT_CODE}
-`;
 
-const TEST_DOCKERFILE = `ARG REGISTRY_FROM_URL=
-FROM \${REGISTRY_FROM_URL}node:15-alpine
-WORKDIR /test
-COPY ./test.sh .
-CMD ./test.sh
-`;
 
 const runIdOf = (result: CommandResult): string => {
   const match = /Queued a run with ID: (\w+)/.exec(result.stdout);
@@ -77,7 +62,7 @@ describe('the seed walkthrough’s gated import task, unchanged', () => {
     const images = await testImages();
     await skopeoCopy(images.single.ref, `docker://${publicHost}/upstream/busybox:1`, ['--dest-creds', `${OWNER.username}:${OWNER.password}`]);
 
-    const taskFile = await readFile(new URL('../tasks/taskfile/fixtures/gating-acr-task.yaml', import.meta.url), 'utf8');
+    const taskFile = await gatingTaskFile();
     repo = await git.createRepo('base-image-node-import', { 'acr-task.yaml': taskFile, Dockerfile: TEST_DOCKERFILE, 'test.sh': TEST_SH });
     await chmod(path.join(repo.path, 'test.sh'), 0o755);
     await repo.commit({}, 'make test.sh executable');

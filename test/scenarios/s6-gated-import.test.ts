@@ -10,7 +10,7 @@
  * A Green commit flows through all three; a Red one fails the gate and never reaches hello-world.
  */
 import assert from 'node:assert/strict';
-import { chmod, readFile } from 'node:fs/promises';
+import { chmod } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startCliBerth, type CliBerth } from '../cli/cli-harness.ts';
@@ -18,6 +18,7 @@ import { freePort } from '../helpers/berth-process.ts';
 import { startGitServer, type GitServer, type GitTestRepository } from '../helpers/git-server.ts';
 import { OWNER } from '../helper.ts';
 import { skopeoCopy, testImages } from '../helpers/images.ts';
+import { gatingTaskFile, TEST_DOCKERFILE, TEST_SH } from './walkthrough-files.ts';
 
 const GIT_TOKEN = 'ghp-s6-local-token-9b2e';
 const VAULT = 'walkthroughkv';
@@ -30,15 +31,6 @@ interface Run {
   trigger: string;
 }
 
-const TEST_SH = `#!/bin/sh
-if [ ""$(echo $BACKGROUND_COLOR | tr '[:lower:]' '[:upper:]') = 'RED' ]; then
-    echo -e "\\e[31mERROR: Invalid Color:\\e[0m" \${BACKGROUND_COLOR}
-    EXIT_CODE=1
-else
-  echo -e "\\e[32mValidation Complete - No Known Errors\\e[0m"
-fi
-exit \${EXIT_CODE}
-`;
 
 const nodeDockerfile = (colour: string) => `ARG REGISTRY_NAME=
 FROM \${REGISTRY_NAME}upstream/node:15-alpine
@@ -130,8 +122,8 @@ describe('S6: gated import of public content, end to end', () => {
     await cli.berth(['secret', 'set', '--vault-name', VAULT, '--name', 'github-token', '--value', GIT_TOKEN]);
 
     baseImageNode = await git.createRepo('base-image-node', { 'acr-task.yaml': NODE_TASK, Dockerfile: nodeDockerfile('Green') });
-    const gating = await readFile(new URL('../tasks/taskfile/fixtures/gating-acr-task.yaml', import.meta.url), 'utf8');
-    const importRepo = await git.createRepo('base-image-node-import', { 'acr-task.yaml': gating, Dockerfile: `ARG REGISTRY_FROM_URL=\nFROM \${REGISTRY_FROM_URL}node:15-alpine\nWORKDIR /test\nCOPY ./test.sh .\nCMD ./test.sh\n`, 'test.sh': TEST_SH });
+    const gating = await gatingTaskFile();
+    const importRepo = await git.createRepo('base-image-node-import', { 'acr-task.yaml': gating, Dockerfile: TEST_DOCKERFILE, 'test.sh': TEST_SH });
     await chmod(path.join(importRepo.path, 'test.sh'), 0o755);
     await importRepo.commit({}, 'make test.sh executable');
     await git.createRepo('hello-world', { 'acr-task.yaml': helloTask(port), Dockerfile: HELLO_DOCKERFILE });
