@@ -86,7 +86,12 @@ export class ManagementApi {
     return (await this.call('POST', `/registries/${registry}/purge`, body, [200], purgeIdleTimeoutMs)) as PurgeReport;
   }
 
-  /** `POST /mgmt/v1/registries/{registry}/tasks`: a task whose definition needs no source context. */
+  /** The host (and port) images of a registry are named with, e.g. in a Dockerfile's `FROM`. */
+  async loginServer(registry: string): Promise<string> {
+    return ((await this.call('GET', `/registries/${registry}`, undefined, [200])) as { loginServer: string }).loginServer;
+  }
+
+  /** `POST /mgmt/v1/registries/{registry}/tasks` (`berth task create`). */
   createTask(registry: string, body: TaskBody): Promise<unknown> {
     return this.call('POST', `/registries/${registry}/tasks`, body, [201]);
   }
@@ -109,9 +114,15 @@ export class ManagementApi {
     return (await this.call('GET', `/registries/${registry}/runs/${runId}`, undefined, [200])) as RunInfo;
   }
 
-  /** A registry's runs of one task, newest first. */
-  async listRuns(registry: string, task: string): Promise<RunInfo[]> {
-    const query = new URLSearchParams({ task, top: '1000' });
+  /** `GET …/tasks/{name}/webhook` (`berth task show-webhook`): where a git host sends push events, and the secret it signs them with. */
+  async taskWebhook(registry: string, name: string): Promise<{ url: string; secret: string }> {
+    return (await this.call('GET', `/registries/${registry}/tasks/${name}/webhook`, undefined, [200])) as { url: string; secret: string };
+  }
+
+  /** A registry's runs, newest first: of one task, or with `task` undefined of every task; at most `top`. */
+  async listRuns(registry: string, task: string | undefined, top = 1000): Promise<RunInfo[]> {
+    const query = new URLSearchParams({ top: String(top) });
+    if (task !== undefined) query.set('task', task);
     return ((await this.call('GET', `/registries/${registry}/runs?${query}`, undefined, [200])) as { value: RunInfo[] }).value;
   }
 
@@ -184,11 +195,18 @@ export interface PurgeReport {
   failed: { repository: string; tag?: string; digest?: string; error: string }[];
 }
 
-/** The fields of a task the bench creates: a `cmd` task (`berth task create --cmd … -c /dev/null`). */
+/**
+ * The fields of a task the bench creates: a `cmd` task (`berth task create --cmd … -c /dev/null`),
+ * or a Dockerfile or task file in a source context, with its trigger settings.
+ */
 export interface TaskBody {
   name: string;
   contextPath: string | null;
-  cmd: string;
+  cmd?: string;
+  file?: string;
+  commitTriggerEnabled?: boolean;
+  gitPollIntervalSeconds?: number;
+  baseImageTriggerEnabled?: boolean;
 }
 
 /** A run as `GET /mgmt/v1/registries/{registry}/runs/{runId}` shows it (the fields the bench reads). */
@@ -196,6 +214,8 @@ export interface RunInfo {
   runId: string;
   task: string | null;
   status: RunStatus;
+  /** `Manual`, `Commit`, `Image Update` or `Timer`. */
+  trigger: string;
   createTime: string;
   startTime: string | null;
   finishTime: string | null;

@@ -51,6 +51,7 @@ const sizeFlags: { flag: string; field: keyof WorkloadSizes; parse: (text: strin
   { flag: '--purge-tags <n>', field: 'purgeTags', parse: parsePositiveInt, help: 'tags (one small image each) the purge workload deletes (10000)' },
   { flag: '--task-samples <n>', field: 'taskSamples', parse: parsePositiveInt, help: 'runs per measured kind in the tasks workload (5)' },
   { flag: '--task-runs <n>', field: 'taskRuns', parse: parsePositiveInt, help: 'runs the tasks workload queues at once (10)' },
+  { flag: '--trigger-tasks <n>', field: 'triggerTasks', parse: parsePositiveInt, help: 'tasks on one base image, all triggered by one push of it (200)' },
 ];
 
 function parseIntList(text: string): number[] {

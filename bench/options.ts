@@ -51,6 +51,8 @@ export interface WorkloadSizes {
   taskSamples: number;
   /** Runs the `tasks` workload queues at once for the server's workers. */
   taskRuns: number;
+  /** Tasks building FROM one base image, all triggered by one push of it (`triggers` workload). */
+  triggerTasks: number;
 }
 
 export interface BenchOptions {
@@ -109,6 +111,7 @@ export const fullSizes: WorkloadSizes = {
   purgeTags: 10_000,
   taskSamples: 5,
   taskRuns: 10,
+  triggerTasks: 200,
 };
 
 /** About 20x less work than `fullSizes`, keeping concurrency levels and request counts per page. */
@@ -139,6 +142,7 @@ export const quickSizes: WorkloadSizes = {
   purgeTags: 500,
   taskSamples: 2,
   taskRuns: 10,
+  triggerTasks: 20,
 };
 
 const sizeUnits: Record<string, number> = { '': 1, b: 1, k: KiB, kib: KiB, m: MiB, mib: MiB, g: GiB, gib: GiB };

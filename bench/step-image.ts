@@ -24,8 +24,12 @@ export function hostArchitecture(): string {
   return names[process.arch] ?? process.arch;
 }
 
-/** Builds the image under `scratchDir` and pushes it as `repository:tag`; returns the layer's size. */
-export async function pushStepImage(client: RegistryClient, repository: string, tag: string, scratchDir: string): Promise<number> {
+/**
+ * Builds the image under `scratchDir` and pushes it as `repository:tag`; returns the layer's size.
+ * A `variant` becomes a label of the image's config, so each variant is a new image (a tag that
+ * moves) sharing the one layer.
+ */
+export async function pushStepImage(client: RegistryClient, repository: string, tag: string, scratchDir: string, variant?: string): Promise<number> {
   const dir = await mkdtemp(join(scratchDir, 'berth-bench-step-image-'));
   try {
     const rootfs = join(dir, 'rootfs');
@@ -45,7 +49,7 @@ export async function pushStepImage(client: RegistryClient, repository: string, 
       JSON.stringify({
         architecture: hostArchitecture(),
         os: 'linux',
-        config: { Env: ['PATH=/bin'], Cmd: ['sh'] },
+        config: { Env: ['PATH=/bin'], Cmd: ['sh'], ...(variant === undefined ? {} : { Labels: { 'berth.bench.variant': variant } }) },
         rootfs: { type: 'layers', diff_ids: [diffId.digest()] },
       }),
     );

@@ -10,6 +10,7 @@ import { pushWorkload } from './push.ts';
 import { smallImagesWorkload } from './small-images.ts';
 import { tagsWorkload } from './tags.ts';
 import { tasksWorkload } from './tasks.ts';
+import { triggersWorkload } from './triggers.ts';
 import type { Workload } from './workload.ts';
 
 export const workloads: readonly Workload[] = [
@@ -24,4 +25,5 @@ export const workloads: readonly Workload[] = [
   gcWorkload,
   purgeWorkload,
   tasksWorkload,
+  triggersWorkload,
 ];
