@@ -4,7 +4,7 @@
 # is left untouched without calling apt.
 set -euo pipefail
 
-PACKAGES=(skopeo buildah umoci docker.io podman runc slirp4netns docker-registry postgresql busybox-static openssl curl apache2-utils git)
+PACKAGES=(skopeo buildah umoci docker.io podman runc slirp4netns docker-registry postgresql busybox-static openssl curl apache2-utils git openssh-server openssh-client)
 HOSTS_LINE='127.0.0.1 contoso.localhost baseartifacts.localhost publicregistry.localhost berthtest1.localhost berthtest2.localhost'
 
 fail() {

@@ -88,6 +88,8 @@ const UPLOAD_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 export async function createTasks(options: TasksOptions): Promise<Tasks> {
   const root = path.join(options.dataDir, 'tasks');
   const workRoot = path.join(root, 'work');
+  // ssh git servers' host keys, trusted when first seen and checked from then on.
+  const sshKnownHostsFile = path.join(root, 'ssh_known_hosts');
   await mkdir(workRoot, { recursive: true, mode: 0o700 });
   const maxContextBytes = options.maxContextBytes ?? DEFAULT_UPLOAD_LIMIT_BYTES;
   const logger = options.logger;
@@ -104,7 +106,7 @@ export async function createTasks(options: TasksOptions): Promise<Tasks> {
     store,
     logs,
     executor,
-    contexts: new DefaultContextFetcher({ uploads, maxContextBytes }),
+    contexts: new DefaultContextFetcher({ uploads, maxContextBytes, sshKnownHostsFile }),
     uploads,
     vault,
     taskFiles: taskFileLoader,
@@ -151,6 +153,7 @@ export async function createTasks(options: TasksOptions): Promise<Tasks> {
     eventPollMs: options.eventPollMs ?? 1000,
   });
   const commits = new GitCommitPoller({
+    sshKnownHostsFile,
     triggers: options.meta.triggers,
     runs: triggeredRuns,
     vault,

@@ -16,6 +16,8 @@ export interface ContextFetcherOptions {
   gitTimeoutMs?: number;
   /** Longest a tarball download and extraction may take; default 10 minutes. */
   downloadTimeoutMs?: number;
+  /** Where the host keys of ssh git servers are remembered once first seen. */
+  sshKnownHostsFile?: string;
 }
 
 const TEN_MINUTES_MS = 10 * 60 * 1000;
@@ -43,6 +45,7 @@ export class DefaultContextFetcher implements ContextFetcher {
           accessToken: request.accessToken,
           signal,
           timeoutMs: this.options.gitTimeoutMs ?? TEN_MINUTES_MS,
+          ...(this.options.sshKnownHostsFile !== undefined ? { knownHostsFile: this.options.sshKnownHostsFile } : {}),
         });
       case 'tarball':
         await fetchTarballContext(location, {
@@ -55,7 +58,7 @@ export class DefaultContextFetcher implements ContextFetcher {
       case 'unsupported':
         throw new ContextError(
           `unsupported context location "${redactLocation(location)}": use a git URL ending in .git ` +
-            '(https://host/repo.git#branch:folder), a git repository on the server (/srv/repo#branch:folder or ' +
+            '(https://host/repo.git#branch:folder or ssh://git@host/repo.git#branch:folder), a git repository on the server (/srv/repo#branch:folder or ' +
             'file:///srv/repo#branch:folder), a tarball URL (http(s)://host/context.tar.gz) or /dev/null',
         );
     }

@@ -2,15 +2,19 @@ import { spawn } from 'node:child_process';
 import { realpath, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ContextError, type FetchedContext } from './context-source.ts';
-import type { GitLocation } from './git-location.ts';
+import { isSshLocation, type GitLocation } from './git-location.ts';
 import { contextTimedOut } from './limits.ts';
+import { looksLikePrivateKey, withSshCommand } from './ssh-credentials.ts';
 
 export interface GitFetchOptions {
   /** The git program. */
   git: string;
   /** Empty folder to clone into. */
   into: string;
+  /** The HTTP token, or for an ssh location the SSH private key. */
   accessToken?: string;
+  /** The known_hosts file of ssh locations (see withSshCommand). */
+  knownHostsFile?: string;
   signal: AbortSignal;
   timeoutMs: number;
 }
@@ -67,10 +71,11 @@ export function runGit(git: string, args: string[], env: NodeJS.ProcessEnv, sign
 
 /**
  * git's environment: no prompts, no credential helpers, no user or system configuration, only the
- * http(s) and file transports, and the access token as an HTTP header scoped to the repository's
- * origin (through `GIT_CONFIG_*`, never in the command line).
+ * http(s) and file transports (and ssh, through `sshCommand`, for an ssh location), and the access
+ * token as an HTTP header scoped to the repository's origin (through `GIT_CONFIG_*`, never in the
+ * command line).
  */
-export function gitEnvironment(location: GitLocation, accessToken: string | undefined): NodeJS.ProcessEnv {
+export function gitEnvironment(location: GitLocation, accessToken: string | undefined, sshCommand?: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
     if (!name.startsWith('GIT_')) env[name] = value;
@@ -93,6 +98,10 @@ export function gitEnvironment(location: GitLocation, accessToken: string | unde
     GIT_ALLOW_PROTOCOL: 'http:https:file',
     GIT_CONFIG_COUNT: String(config.length),
   });
+  if (sshCommand !== undefined && isSshLocation(location.url)) {
+    delete env.SSH_AUTH_SOCK;
+    Object.assign(env, { GIT_ALLOW_PROTOCOL: 'http:https:file:ssh', GIT_SSH_COMMAND: sshCommand, GIT_SSH_VARIANT: 'ssh' });
+  }
   config.forEach(([key, value], index) => {
     env[`GIT_CONFIG_KEY_${index}`] = key;
     env[`GIT_CONFIG_VALUE_${index}`] = value;
@@ -100,9 +109,30 @@ export function gitEnvironment(location: GitLocation, accessToken: string | unde
   return env;
 }
 
-/** The last `fatal:`/`error:` line of git's output, without the prefix git puts before the reason. */
+/**
+ * Runs `use` with git's environment for the location. For an ssh location the access token is the
+ * private key, present in a private file only while `use` runs; without a token ssh offers no key.
+ */
+export async function withGitEnvironment<T>(
+  location: GitLocation,
+  accessToken: string | undefined,
+  knownHostsFile: string | undefined,
+  use: (env: NodeJS.ProcessEnv) => Promise<T>,
+): Promise<T> {
+  if (!isSshLocation(location.url)) return use(gitEnvironment(location, accessToken));
+  if (accessToken !== undefined && !looksLikePrivateKey(accessToken)) {
+    throw new ContextError(`the git access token of ${location.display} is not an SSH private key (OpenSSH or PEM text)`);
+  }
+  const options = { ...(accessToken === undefined ? {} : { privateKey: accessToken }), ...(knownHostsFile === undefined ? {} : { knownHostsFile }) };
+  return withSshCommand(options, (sshCommand) => use(gitEnvironment(location, accessToken, sshCommand)));
+}
+
+/** The last `fatal:`/`error:` line of git's output (or ssh's own complaint), without the prefix git puts before the reason. */
 function gitReason(stderr: string): string {
   const lines = stderr.split('\n').map((line) => line.trim()).filter(Boolean);
+  // Over ssh, git's last words are only "Could not read from remote repository"; ssh says why.
+  const ssh = lines.filter((line) => /^ssh: /.test(line)).at(-1);
+  if (ssh !== undefined) return ssh.replace(/^ssh:\s*/, '');
   const last = lines.filter((line) => /^(fatal|error):/.test(line)).at(-1) ?? lines.at(-1) ?? 'git failed';
   return last.replace(/^(fatal|error):\s*/, '').replace(/^unable to access '[^']*':\s*/, '');
 }
@@ -114,11 +144,18 @@ export function gitFailure(stderr: string, location: GitLocation, accessToken: s
     if (secret) text = text.split(secret).join('***');
   }
   const repository = location.display;
-  if (/Authentication failed|could not read (Username|Password)|terminal prompts disabled|returned error: 40[13]/i.test(text)) {
-    const hint = accessToken === undefined && location.credentials === undefined ? ' (no access token was given)' : '';
+  if (/Load key .*: (invalid format|incorrect passphrase|error in libcrypto)/i.test(text)) {
+    return new ContextError(`the git access token of ${repository} is not a usable SSH private key (it must be unencrypted OpenSSH or PEM text)`);
+  }
+  if (/Authentication failed|could not read (Username|Password)|terminal prompts disabled|returned error: 40[13]|Permission denied \(|Too many authentication failures/i.test(text)) {
+    const none = accessToken === undefined && location.credentials === undefined;
+    const hint = !none ? '' : isSshLocation(location.url) ? ' (no SSH private key was given as the git access token)' : ' (no access token was given)';
     return new ContextError(`authentication failed for ${repository}${hint}`);
   }
-  if (/Could not resolve (host|proxy)|Failed to connect|Couldn't connect|Connection (refused|timed out|reset)|Network is unreachable|No route to host|SSL|certificate/i.test(text)) {
+  if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/i.test(text)) {
+    return new ContextError(`the SSH host key of ${repository} differs from the one recorded when it was first reached (host key verification failed)`);
+  }
+  if (/Could not resolve (host|proxy)|Failed to connect|Couldn't connect|Connection (refused|timed out|reset|closed)|Network is unreachable|No route to host|SSL|certificate/i.test(text)) {
     return new ContextError(`cannot reach ${repository}: ${gitReason(text)}`);
   }
   if (/Remote branch .* not found|couldn't find remote ref|not our ref|unadvertised object|no such remote ref/i.test(text)) {
@@ -152,31 +189,34 @@ async function contextFolder(root: string, location: GitLocation): Promise<strin
  * removed afterwards, as a build context does not include it.
  */
 export async function fetchGitContext(location: GitLocation, options: GitFetchOptions): Promise<FetchedContext> {
-  const { git, into, accessToken, signal, timeoutMs } = options;
+  const { git, into, accessToken, knownHostsFile, signal, timeoutMs } = options;
   const timeout = AbortSignal.timeout(timeoutMs);
   const stop = AbortSignal.any([signal, timeout]);
-  const env = gitEnvironment(location, accessToken);
+  const localEnv = gitEnvironment(location, accessToken);
 
-  const run = async (args: string[], cwd?: string): Promise<GitResult> => {
+  const run = async (args: string[], cwd?: string, env = localEnv): Promise<GitResult> => {
     const result = await runGit(git, args, env, stop, cwd);
     if (signal.aborted) throw signal.reason;
     if (timeout.aborted) throw contextTimedOut(`fetching ${location.display}`, timeoutMs);
     return result;
   };
-  const mustRun = async (args: string[], cwd?: string): Promise<string> => {
-    const result = await run(args, cwd);
+  const mustRun = async (args: string[], cwd?: string, env = localEnv): Promise<string> => {
+    const result = await run(args, cwd, env);
     if (result.code !== 0) throw gitFailure(result.stderr, location, accessToken);
     return result.stdout.trim();
   };
+  /** A command that reaches the repository: only it gets the credentials (for ssh, the key file). */
+  const remote = (args: string[], cwd?: string): Promise<string> =>
+    withGitEnvironment(location, accessToken, knownHostsFile, (env) => mustRun(args, cwd, env));
 
   const shallow = ['--quiet', '--depth', '1', '--no-tags'];
   if (location.refIsCommit && location.ref !== undefined) {
     await mustRun(['init', '--quiet', into]);
-    await mustRun(['fetch', ...shallow, '--', location.url, location.ref], into);
+    await remote(['fetch', ...shallow, '--', location.url, location.ref], into);
     await mustRun(['checkout', '--quiet', '--detach', 'FETCH_HEAD'], into);
   } else {
     const branch = location.ref === undefined ? [] : ['--branch', location.ref];
-    await mustRun(['clone', ...shallow, '--single-branch', ...branch, '--', location.url, into]);
+    await remote(['clone', ...shallow, '--single-branch', ...branch, '--', location.url, into]);
   }
   const commit = await mustRun(['rev-parse', 'HEAD'], into);
   const defaultBranch = async (): Promise<string | undefined> => {

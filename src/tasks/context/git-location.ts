@@ -3,7 +3,7 @@ import { ContextError } from './context-source.ts';
 
 /** A git context location, `<repository>[#<ref>][:<folder>]`, taken apart. */
 export interface GitLocation {
-  /** What git fetches: an `http(s)://` or `file://` URL, without credentials or fragment. */
+  /** What git fetches: an `http(s)://`, `ssh://` or `file://` URL or an scp-like `user@host:path`, without credentials or fragment. */
   url: string;
   /** The repository as messages name it: the location's URL or path without credentials or fragment. */
   display: string;
@@ -18,6 +18,17 @@ export interface GitLocation {
 }
 
 const FULL_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i;
+
+/** `ssh://[user[:password]@]host[:port]/path`; a host or user starting with `-` is not accepted (git would read it as an option of ssh). */
+const SSH_URL = /^ssh:\/\/(?:([A-Za-z0-9._][^@/:\s]*)(:[^@/]*)?@)?([A-Za-z0-9][A-Za-z0-9.-]*|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?(\/.+)$/i;
+/** git's scp-like form, `user@host:path`; the user part is required here, so other `word:rest` strings are not taken for it. */
+const SCP_LIKE = /^[A-Za-z0-9._][A-Za-z0-9._-]*@(?:[A-Za-z0-9][A-Za-z0-9.-]*|\[[0-9A-Fa-f:.]+\]):(?!\/\/)[^\s]+$/;
+
+/** Whether a location (or a GitLocation's `url`) is fetched over ssh: an `ssh://` URL or the scp-like `user@host:path`. */
+export function isSshLocation(location: string): boolean {
+  const base = location.split('#', 1)[0] ?? '';
+  return /^ssh:\/\//i.test(base) || SCP_LIKE.test(base);
+}
 
 /** `#ref:folder` → ref and folder; `#:folder` keeps the default branch. */
 function splitFragment(fragment: string, location: string): Pick<GitLocation, 'ref' | 'refIsCommit' | 'folder'> {
@@ -35,9 +46,11 @@ function splitFragment(fragment: string, location: string): Pick<GitLocation, 'r
 }
 
 /**
- * Parses `https://host/repo.git#ref:folder`, `http://…`, `file:///srv/repo#ref:folder` or
- * `/srv/repo#ref:folder` (`#<sha>`, `#ref`, `#:folder` or no fragment also). Credentials in an
- * HTTP URL are moved to `credentials`, so they are neither passed to git nor shown in messages.
+ * Parses `https://host/repo.git#ref:folder`, `http://…`, `ssh://[user@]host[:port]/path/repo.git#ref:folder`,
+ * `user@host:path/repo.git#ref:folder`, `file:///srv/repo#ref:folder` or `/srv/repo#ref:folder`
+ * (`#<sha>`, `#ref`, `#:folder` or no fragment also). Credentials in an HTTP URL are moved to
+ * `credentials`, so they are neither passed to git nor shown in messages; an ssh location takes
+ * its private key as the access token, never a password in the URL.
  */
 export function parseGitLocation(location: string): GitLocation {
   const hash = location.indexOf('#');
@@ -58,6 +71,18 @@ export function parseGitLocation(location: string): GitLocation {
     url.username = '';
     url.password = '';
     return { url: url.href, display: url.href, ...fragment, ...(credentials ? { credentials } : {}) };
+  }
+  if (/^ssh:\/\//i.test(base)) {
+    const match = SSH_URL.exec(base);
+    if (!match) throw new ContextError(`"${redactLocation(location)}" is not a valid ssh URL (ssh://[user@]host[:port]/path/repo.git)`);
+    if (match[2] !== undefined) {
+      throw new ContextError(`${redactLocation(location)} holds a password: an ssh repository takes a private key as its git access token`);
+    }
+    // git does not percent-decode ssh URLs either, so the path is passed as written.
+    return { url: base, display: base, ...fragment };
+  }
+  if (SCP_LIKE.test(base)) {
+    return { url: base, display: base, ...fragment };
   }
   // git does not percent-decode file URLs, so paths are passed as written.
   if (/^file:\/\//i.test(base)) {

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { localPathOf } from './git-location.ts';
+import { isSshLocation, localPathOf } from './git-location.ts';
 import { isUploadLocation } from './uploads.ts';
 
 export type LocationKind = 'none' | 'upload' | 'git' | 'tarball' | 'unsupported';
@@ -21,7 +21,8 @@ async function isGitRepository(folder: string): Promise<boolean> {
 
 /**
  * What a context location names. Only what looks like git is git: an HTTP(S) URL whose path ends in
- * `.git`, a `file://` URL, or a path on this machine holding a repository.
+ * `.git`, an `ssh://` URL or scp-like `user@host:path`, a `file://` URL, or a path on this machine
+ * holding a repository.
  */
 export async function locationKind(location: string): Promise<LocationKind> {
   if (location === '/dev/null') return 'none';
@@ -36,7 +37,7 @@ export async function locationKind(location: string): Promise<LocationKind> {
     if (pathname.endsWith('.git')) return 'git';
     return TARBALL.test(pathname) ? 'tarball' : 'unsupported';
   }
-  if (/^file:\/\//i.test(location)) return 'git';
+  if (/^file:\/\//i.test(location) || isSshLocation(location)) return 'git';
   const local = localPathOf(location);
   return local !== undefined && (await isGitRepository(local)) ? 'git' : 'unsupported';
 }

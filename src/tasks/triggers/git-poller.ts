@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import type { TaskRecord } from '../../meta/task-store.ts';
 import type { TriggerStore } from '../../meta/trigger-store.ts';
-import { gitEnvironment, gitFailure, runGit } from '../context/git-context.ts';
+import { gitFailure, runGit, withGitEnvironment } from '../context/git-context.ts';
 import type { GitLocation } from '../context/git-location.ts';
 import type { SecretVault } from '../secrets/secret-vault.ts';
 import { revealSealed } from '../secrets/reveal.ts';
@@ -28,6 +28,8 @@ export interface GitCommitPollerOptions {
   concurrency?: number;
   /** The git program; default `git` from the PATH. */
   git?: string;
+  /** The known_hosts file for ssh repositories (see withSshCommand); default: trust each host's key per look. */
+  sshKnownHostsFile?: string;
   /** Longest one `git ls-remote` may take; default 30 s. */
   timeoutMs?: number;
   /** A repository that keeps failing is logged again after this long, or when the reason changes; default 10 minutes. */
@@ -171,7 +173,8 @@ export class GitCommitPoller {
     const timeout = AbortSignal.timeout(timeoutMs);
     const wanted = location.ref === undefined ? 'HEAD' : `refs/heads/${location.ref}`;
     const args = ['ls-remote', ...(location.ref === undefined ? ['--symref'] : []), '--', location.url, wanted];
-    const result = await runGit(this.#options.git ?? 'git', args, gitEnvironment(location, token), AbortSignal.any([this.#stop.signal, timeout]));
+    const stop = AbortSignal.any([this.#stop.signal, timeout]);
+    const result = await withGitEnvironment(location, token, this.#options.sshKnownHostsFile, (env) => runGit(this.#options.git ?? 'git', args, env, stop));
     if (this.#stop.signal.aborted) throw this.#stop.signal.reason;
     if (timeout.aborted) throw new Error(`git ls-remote ${location.display} took longer than ${Math.round(timeoutMs / 1000)}s`);
     if (result.code !== 0) throw gitFailure(result.stderr, location, token);

@@ -107,7 +107,7 @@ describe('locationKind', () => {
     assert.equal(await locationKind('https://github.com/team/app'), 'unsupported');
     assert.equal(await locationKind(`${work}/plain`), 'unsupported');
     assert.equal(await locationKind(`${work}/missing#main`), 'unsupported');
-    assert.equal(await locationKind('ssh://git@h/app.git'), 'unsupported');
+    assert.equal(await locationKind('ssh://git@h/app.git'), 'git');
     assert.equal(await locationKind('oci://reg.example.com/repo:tag'), 'unsupported');
   });
 });
