@@ -155,7 +155,8 @@ class BuildahPodmanSession implements ExecutorSession {
     const dockerfile = await this.insideWorkDir(resolve(contextDir, request.dockerfile || 'Dockerfile'), 'Dockerfile');
     const host = this.executor.hostPlatform;
     const platform = request.platform ?? this.spec.platform;
-    if (platform !== undefined && normalizePlatform(platform) !== normalizePlatform(host)) {
+    const foreign = platform !== undefined && normalizePlatform(platform) !== normalizePlatform(host);
+    if (foreign) {
       const text = await readFile(dockerfile, 'utf8').catch(() => {
         throw new StepError(`cannot read the Dockerfile ${request.dockerfile}`);
       });
@@ -175,7 +176,9 @@ class BuildahPodmanSession implements ExecutorSession {
       ...request.buildArgs.flatMap(([name, value]) => ['--build-arg', `${name}=${value}`]),
       ...request.labels.flatMap(([name, value]) => ['--label', `${name}=${value}`]),
       ...(request.target === undefined ? [] : ['--target', request.target]),
-      ...(platform === undefined ? [] : ['--platform', platform]),
+      // Only a foreign platform is named: buildah then defines TARGETOS and friends and warns in
+      // every build log when the Dockerfile does not use them.
+      ...(foreign ? ['--platform', platform] : []),
       ...(request.noCache ? ['--no-cache'] : []),
       `--pull=${request.pull ? 'always' : 'false'}`,
       ...this.spec.registries.flatMap((endpoint) => addHost(endpoint, 'build')),
