@@ -47,6 +47,8 @@ export interface Berth {
   app: FastifyInstance;
   config: Config;
   directory: RegistryDirectory;
+  /** The metadata store (for tools and tests that look below the APIs). */
+  meta: MetaStore;
   uploads: UploadService;
   tasks: Tasks;
   /** Base URL once listening, e.g. `http://127.0.0.1:5000`. */
@@ -210,6 +212,7 @@ export async function buildBerth(config: Config, options: BuildOptions = {}): Pr
     app,
     config,
     directory,
+    meta,
     uploads,
     tasks,
     url: `${tls ? 'https' : 'http'}://${host}:${port}`,

@@ -106,7 +106,7 @@ describe('base-image triggers with real builds', () => {
     owner = { kind: 'user', id: user.principalId, name: user.username, owner: true };
 
     // The server's own store: the trigger is woken by the commits of its pushes.
-    meta = (server.berth.directory as unknown as { meta: MetaStore }).meta;
+    meta = server.berth.meta;
     const auth = await createAuth({ meta, secretKeyFile: join(server.dataDir, 'secret.key'), throttle: server.berth.config.auth.throttle });
     const directory = server.berth.directory;
     const registryOf = installationRegistryResolver(directory, () => suffix, '127.0.0.1');

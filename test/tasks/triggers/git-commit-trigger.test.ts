@@ -115,7 +115,7 @@ describe('commit trigger: polling and webhooks with the real engine', () => {
 
     tasks = server!.berth.tasks;
     // The installation's metadata store, for what no command sets yet (a task's trigger configuration).
-    meta = (server!.berth.directory as unknown as { meta: MetaStore }).meta;
+    meta = server!.berth.meta;
     const users = (await (await server!.request('/mgmt/v1/users')).json()) as { value: { username: string; principalId: string }[] };
     const user = users.value.find((candidate) => candidate.username === OWNER.username)!;
     owner = { kind: 'user', id: user.principalId, name: user.username, owner: true };
