@@ -13,6 +13,7 @@ import type {
 import type { ChangeOrigin } from './event-store.ts';
 import type { KyselyEventStore } from './kysely-event-store.ts';
 import type { Database, LockColumns } from './schema.ts';
+import { PreparedQuery } from './prepared-query.ts';
 import { runTransaction, timestamp } from './transactions.ts';
 
 type Db = Kysely<Database>;
@@ -56,23 +57,62 @@ function lockUpdates(changes: Partial<ChangeableAttributes>): Record<string, num
 const lockColumns = ['delete_enabled', 'write_enabled', 'read_enabled', 'list_enabled'] as const;
 
 export class KyselyAttributeStore implements AttributeStore {
+  /** The lock reads every pull makes, compiled once (see `prepared-query.ts`). */
+  readonly #reads;
+
   constructor(
     private readonly db: Db,
     /** A release from quarantine is announced as the push it held back, in the same transaction. */
     private readonly events: KyselyEventStore,
-  ) {}
+  ) {
+    this.#reads = {
+      repository: new PreparedQuery((p: { registry: string; repository: string }) =>
+        this.db.selectFrom('repositories').select(lockColumns).where('registry', '=', p.registry).where('name', '=', p.repository),
+      ),
+      tag: new PreparedQuery((p: { registry: string; repository: string; tag: string }) =>
+        this.db
+          .selectFrom('tags as t')
+          .innerJoin('manifests as m', (join) => join.onRef('m.repository_id', '=', 't.repository_id').onRef('m.digest', '=', 't.digest'))
+          .select([
+            't.digest',
+            't.delete_enabled',
+            't.write_enabled',
+            't.read_enabled',
+            't.list_enabled',
+            'm.delete_enabled as m_delete_enabled',
+            'm.write_enabled as m_write_enabled',
+            'm.read_enabled as m_read_enabled',
+            'm.list_enabled as m_list_enabled',
+            'm.quarantine_state',
+            'm.quarantine_details',
+          ])
+          .where('t.repository_id', '=', this.#repositoryId(p.registry, p.repository))
+          .where('t.name', '=', p.tag),
+      ),
+      manifest: new PreparedQuery((p: { registry: string; repository: string; digest: string }) =>
+        this.db
+          .selectFrom('manifests')
+          .select([...lockColumns, 'quarantine_state', 'quarantine_details'])
+          .where('repository_id', '=', this.#repositoryId(p.registry, p.repository))
+          .where('digest', '=', p.digest),
+      ),
+      manifestTags: new PreparedQuery((p: { registry: string; repository: string; digest: string }) =>
+        this.db
+          .selectFrom('tags')
+          .select(['name', ...lockColumns])
+          .where('repository_id', '=', this.#repositoryId(p.registry, p.repository))
+          .where('digest', '=', p.digest)
+          .orderBy('name'),
+      ),
+    };
+  }
 
   #repositoryId(registry: string, repository: string) {
     return this.db.selectFrom('repositories').select('id').where('registry', '=', registry).where('name', '=', repository);
   }
 
   async repository(registry: string, repository: string): Promise<ChangeableAttributes | undefined> {
-    const row = await this.db
-      .selectFrom('repositories')
-      .select(lockColumns)
-      .where('registry', '=', registry)
-      .where('name', '=', repository)
-      .executeTakeFirst();
+    const [row] = (await this.#reads.repository.execute(this.db, { registry, repository })).rows;
     return row && toAttributes(row);
   }
 
@@ -90,25 +130,7 @@ export class KyselyAttributeStore implements AttributeStore {
   }
 
   async tag(registry: string, repository: string, tag: string): Promise<TagAttributes | undefined> {
-    const row = await this.db
-      .selectFrom('tags as t')
-      .innerJoin('manifests as m', (join) => join.onRef('m.repository_id', '=', 't.repository_id').onRef('m.digest', '=', 't.digest'))
-      .select([
-        't.digest',
-        't.delete_enabled',
-        't.write_enabled',
-        't.read_enabled',
-        't.list_enabled',
-        'm.delete_enabled as m_delete_enabled',
-        'm.write_enabled as m_write_enabled',
-        'm.read_enabled as m_read_enabled',
-        'm.list_enabled as m_list_enabled',
-        'm.quarantine_state',
-        'm.quarantine_details',
-      ])
-      .where('t.repository_id', '=', this.#repositoryId(registry, repository))
-      .where('t.name', '=', tag)
-      .executeTakeFirst();
+    const [row] = (await this.#reads.tag.execute(this.db, { registry, repository, tag })).rows;
     if (!row) return undefined;
     return {
       digest: row.digest,
@@ -138,20 +160,9 @@ export class KyselyAttributeStore implements AttributeStore {
   }
 
   async manifest(registry: string, repository: string, digest: string): Promise<ManifestLocks | undefined> {
-    const row = await this.db
-      .selectFrom('manifests')
-      .select([...lockColumns, 'quarantine_state', 'quarantine_details'])
-      .where('repository_id', '=', this.#repositoryId(registry, repository))
-      .where('digest', '=', digest)
-      .executeTakeFirst();
+    const [row] = (await this.#reads.manifest.execute(this.db, { registry, repository, digest })).rows;
     if (!row) return undefined;
-    const tags = await this.db
-      .selectFrom('tags')
-      .select(['name', ...lockColumns])
-      .where('repository_id', '=', this.#repositoryId(registry, repository))
-      .where('digest', '=', digest)
-      .orderBy('name')
-      .execute();
+    const tags = (await this.#reads.manifestTags.execute(this.db, { registry, repository, digest })).rows;
     return { attributes: toManifestAttributes(row), tags: tags.map((tag) => ({ name: tag.name, attributes: toAttributes(tag) })) };
   }
 
