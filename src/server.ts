@@ -190,7 +190,7 @@ export async function buildBerth(config: Config, options: BuildOptions = {}): Pr
     retentionPolicies: meta.retention,
     tasks: tasks.service,
     taskTriggers: tasks.service,
-    gitWebhooks: { tasks: meta.tasks, vault: tasks.vault, triggers: meta.triggers, runs: tasks.triggeredRuns },
+    gitWebhooks: { receiver: tasks.gitWebhooks },
     secrets: tasks.vault,
     mirrors: mirrors.service,
   });

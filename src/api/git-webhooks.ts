@@ -7,21 +7,12 @@
  * Register it in its own plugin context: it reads every body as raw bytes for the signature.
  */
 import type { FastifyInstance } from 'fastify';
-import type { TaskStore } from '../meta/task-store.ts';
-import type { TriggerStore } from '../meta/trigger-store.ts';
-import type { SecretVault } from '../tasks/secrets/secret-vault.ts';
-import { claimCommit, commitTriggerOf } from '../tasks/triggers/commit-trigger.ts';
-import { readGitWebhook } from '../tasks/triggers/git-webhooks.ts';
-import type { TriggeredRuns } from '../tasks/triggers/triggered-runs.ts';
+import type { GitWebhookReceiver } from '../tasks/triggers/git-webhook-receiver.ts';
 import { sendProblem } from './problem.ts';
 import { problemResponses } from './schemas.ts';
 
 export interface GitWebhooksApiOptions {
-  tasks: Pick<TaskStore, 'getTask'>;
-  /** Unseals the task's webhook secret. */
-  vault: Pick<SecretVault, 'unseal'>;
-  triggers: Pick<TriggerStore, 'commitCursor' | 'advanceCommitCursor'>;
-  runs: Pick<TriggeredRuns, 'queue'>;
+  receiver: GitWebhookReceiver;
 }
 
 /** The webhook URL's path for a task, as `berth task` shows it (under the server's base URL). */
@@ -42,7 +33,7 @@ const params = {
 
 type Params = { registry: string; task: string };
 
-export async function gitWebhooksApi(app: FastifyInstance, { tasks, vault, triggers, runs }: GitWebhooksApiOptions): Promise<void> {
+export async function gitWebhooksApi(app: FastifyInstance, { receiver }: GitWebhooksApiOptions): Promise<void> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
@@ -67,43 +58,26 @@ export async function gitWebhooksApi(app: FastifyInstance, { tasks, vault, trigg
       },
     },
     async (request, reply) => {
-      const { registry, task: name } = request.params;
-      const task = await tasks.getTask(registry, name);
-      const trigger = task && (await commitTriggerOf(task));
-      if (!task || !trigger) return sendProblem(reply, 404, 'Not found', `no commit trigger ${registry}/${name}`);
-
-      const result = readGitWebhook({
-        headers: request.headers,
-        body: request.body ?? Buffer.alloc(0),
-        secret: vault.unseal(trigger.config.webhookSecret),
-        branch: trigger.location.ref,
-      });
-      const where = { registry, task: name };
+      const { registry, task } = request.params;
+      const result = await receiver.receive(registry, task, request.headers, request.body ?? Buffer.alloc(0));
       switch (result.outcome) {
+        case 'not-found':
+          return sendProblem(reply, 404, 'Not found', `no commit trigger ${registry}/${task}`);
         case 'unauthorized':
-          request.log.warn({ ...where, reason: result.reason }, 'git webhook rejected');
+          request.log.warn({ registry, task, reason: result.reason }, 'git webhook rejected');
           return sendProblem(reply, 401, 'Authentication required', "the request does not carry the task's webhook secret");
         case 'invalid':
           return sendProblem(reply, 400, 'Invalid request', result.reason);
         case 'ignored':
           return reply.code(200).send({ status: 'ignored', reason: result.reason });
-        case 'push':
-          break;
+        case 'disabled':
+          return sendProblem(reply, 409, 'Conflict', result.reason);
+        case 'queued': {
+          const { push } = result;
+          request.log.info({ registry, task, runId: result.runId, commit: push.commit, branch: push.branch, provider: push.provider, repositoryUrls: push.repositoryUrls }, 'git push queued a run');
+          return reply.code(202).send({ runId: result.runId });
+        }
       }
-      if (!trigger.config.enabled || task.status === 'Disabled') {
-        return sendProblem(reply, 409, 'Conflict', task.status === 'Disabled' ? 'the task is disabled' : "the task's commit trigger is disabled");
-      }
-      const { push } = result;
-      if (!(await claimCommit(triggers, registry, name, push.commit))) {
-        return reply.code(200).send({ status: 'ignored', reason: `commit ${push.commit} was already handled` });
-      }
-      const run = await runs.queue(registry, name, {
-        trigger: 'Commit',
-        details: { eventType: 'commit', commitId: push.commit, branchName: push.branch, repositoryUrl: trigger.location.display, providerType: push.provider },
-      });
-      if (!run) return sendProblem(reply, 409, 'Conflict', 'the task is disabled');
-      request.log.info({ ...where, runId: run.runId, commit: push.commit, branch: push.branch, provider: push.provider, repositoryUrls: push.repositoryUrls }, 'git push queued a run');
-      return reply.code(202).send({ runId: run.runId });
     },
   );
 }

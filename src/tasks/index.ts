@@ -28,6 +28,7 @@ import { TaskRunQueue } from './triggered-run-queue.ts';
 import { BaseImageDigests } from './triggers/base-image-digests.ts';
 import { BaseImageTrigger, taskCredentialResolver } from './triggers/base-image-trigger.ts';
 import { GitCommitPoller } from './triggers/git-poller.ts';
+import { GitWebhookReceiver } from './triggers/git-webhook-receiver.ts';
 import { TimerScheduler } from './triggers/timer-scheduler.ts';
 
 export interface TasksOptions {
@@ -74,8 +75,8 @@ export interface Tasks {
   vault: StoredSecretVault;
   worker: RunWorker;
   executor: Executor;
-  /** How triggers queue runs (also the git webhook endpoint's). */
-  triggeredRuns: TaskRunQueue;
+  /** Push events of git hosts, for the webhook endpoint. */
+  gitWebhooks: GitWebhookReceiver;
   /** Removes what a crash left behind, then starts the worker and the triggers (call once the server listens). */
   start(): Promise<void>;
   /** Stops the triggers, the worker (runs in progress end as Error) and the upload sweep. */
@@ -168,7 +169,7 @@ export async function createTasks(options: TasksOptions): Promise<Tasks> {
     vault,
     worker,
     executor,
-    triggeredRuns,
+    gitWebhooks: new GitWebhookReceiver({ tasks: store, vault, triggers: options.meta.triggers, runs: triggeredRuns }),
     async start() {
       await executor.cleanUp();
       await worker.start();

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { gitWebhookPath, gitWebhooksApi } from '../../../src/api/git-webhooks.ts';
+import { GitWebhookReceiver } from '../../../src/tasks/triggers/git-webhook-receiver.ts';
 import type { Principal } from '../../../src/auth/principal.ts';
 import type { MetaStore } from '../../../src/meta/meta-store.ts';
 import type { RunRecord } from '../../../src/meta/task-store.ts';
@@ -136,7 +137,7 @@ describe('commit trigger: polling and webhooks with the real engine', () => {
     hooks = Fastify();
     // A sibling route of the default JSON parsing, which the webhook's raw-body parser must leave alone.
     hooks.post('/mgmt/v1/echo', async (request) => ({ parsed: request.body }));
-    await hooks.register(gitWebhooksApi, { prefix: '/mgmt/v1', tasks: meta.tasks, vault: tasks.vault, triggers: meta.triggers, runs: triggeredRuns });
+    await hooks.register(gitWebhooksApi, { prefix: '/mgmt/v1', receiver: new GitWebhookReceiver({ tasks: meta.tasks, vault: tasks.vault, triggers: meta.triggers, runs: triggeredRuns }) });
     await hooks.listen({ host: '127.0.0.1', port: 0 });
     hooksUrl = `http://127.0.0.1:${(hooks.server.address() as AddressInfo).port}`;
   });
