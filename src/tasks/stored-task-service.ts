@@ -271,29 +271,16 @@ export class StoredTaskService implements TaskService, TaskTriggerService {
     const source = contextLocation(input.sourceLocation);
     if (source === null) throw new TaskError('invalid', 'a build needs a source context (a folder, git URL or tarball URL)');
     for (const arg of input.buildArgs ?? []) checkValueName(arg.name);
-    const request: RunRequest = {
-      version: 1,
-      source,
-      sourceAccessToken: input.contextAccessToken ? this.options.vault.seal(input.contextAccessToken) : null,
-      work: {
-        kind: 'build',
-        dockerfile: input.dockerFilePath ?? 'Dockerfile',
-        imageNames: input.imageNames,
-        buildArgs: this.#seal(input.buildArgs ?? []),
-        ...(input.target !== undefined ? { target: input.target } : {}),
-        noPush: input.noPush ?? false,
-        noCache: input.noCache ?? false,
-      },
-      values: [],
-      credentials: [],
-      identity: caller,
-      caller,
-      taskName: QUICK_TASK_NAME,
-      timeoutSeconds: checkTimeout(input.timeoutSeconds),
-      detachedOwner: null,
+    const work: RunWork = {
+      kind: 'build',
+      dockerfile: input.dockerFilePath ?? 'Dockerfile',
+      imageNames: input.imageNames,
+      buildArgs: this.#seal(input.buildArgs ?? []),
+      ...(input.target !== undefined ? { target: input.target } : {}),
+      noPush: input.noPush ?? false,
+      noCache: input.noCache ?? false,
     };
-    const platform = normalisePlatform(input.platform, this.options.hostPlatform);
-    return runView(await this.#queue({ registry, task: null, runType: 'QuickBuild', trigger: 'Manual', platform, request }));
+    return await this.#queueQuick(registry, 'QuickBuild', input, source, work, [], caller);
   }
 
   async quickRun(registry: string, input: QuickRunInput, caller: Principal): Promise<RunView> {
@@ -309,12 +296,25 @@ export class StoredTaskService implements TaskService, TaskTriggerService {
       work = { kind: 'file', path: input.taskFilePath! };
     }
     for (const value of input.values ?? []) checkValueName(value.name);
+    return await this.#queueQuick(registry, 'QuickRun', input, source, work, this.#seal(input.values ?? []), caller);
+  }
+
+  /** Queues an ad-hoc run (`berth build`, `berth run`) as its caller, with no task behind it. */
+  async #queueQuick(
+    registry: string,
+    runType: 'QuickBuild' | 'QuickRun',
+    input: { contextAccessToken?: string; timeoutSeconds?: number; platform?: string },
+    source: string | null,
+    work: RunWork,
+    values: TaskValue[],
+    caller: Principal,
+  ): Promise<RunView> {
     const request: RunRequest = {
       version: 1,
       source,
       sourceAccessToken: input.contextAccessToken ? this.options.vault.seal(input.contextAccessToken) : null,
       work,
-      values: this.#seal(input.values ?? []),
+      values,
       credentials: [],
       identity: caller,
       caller,
@@ -323,7 +323,7 @@ export class StoredTaskService implements TaskService, TaskTriggerService {
       detachedOwner: null,
     };
     const platform = normalisePlatform(input.platform, this.options.hostPlatform);
-    return runView(await this.#queue({ registry, task: null, runType: 'QuickRun', trigger: 'Manual', platform, request }));
+    return runView(await this.#queue({ registry, task: null, runType, trigger: 'Manual', platform, request }));
   }
 
   async getRun(registry: string, runId: string): Promise<RunView> {
