@@ -57,7 +57,7 @@ function lockUpdates(changes: Partial<ChangeableAttributes>): Record<string, num
 const lockColumns = ['delete_enabled', 'write_enabled', 'read_enabled', 'list_enabled'] as const;
 
 export class KyselyAttributeStore implements AttributeStore {
-  /** The lock reads every pull makes, compiled once (see `prepared-query.ts`). */
+  /** The lock and quarantine reads every pull and push makes, compiled once (see `prepared-query.ts`). */
   readonly #reads;
 
   constructor(
@@ -95,6 +95,9 @@ export class KyselyAttributeStore implements AttributeStore {
           .select([...lockColumns, 'quarantine_state', 'quarantine_details'])
           .where('repository_id', '=', this.#repositoryId(p.registry, p.repository))
           .where('digest', '=', p.digest),
+      ),
+      quarantineEnabled: new PreparedQuery((p: { registry: string }) =>
+        this.db.selectFrom('registries').select('quarantine_enabled').where('name', '=', p.registry),
       ),
       manifestTags: new PreparedQuery((p: { registry: string; repository: string; digest: string }) =>
         this.db
@@ -236,7 +239,7 @@ export class KyselyAttributeStore implements AttributeStore {
   }
 
   async quarantineEnabled(registry: string): Promise<boolean | undefined> {
-    const row = await this.db.selectFrom('registries').select('quarantine_enabled').where('name', '=', registry).executeTakeFirst();
+    const [row] = (await this.#reads.quarantineEnabled.execute(this.db, { registry })).rows;
     return row && row.quarantine_enabled === 1;
   }
 
