@@ -1,6 +1,12 @@
 /** `/v2/<name>/blobs/<digest>`: fetch (whole or a range), check and delete blobs. */
+import type { OutgoingHttpHeaders } from 'node:http';
+import { BufferPool } from './buffer-pool.ts';
 import type { RegistryContext } from './context.ts';
 import { parseByteRange } from './http.ts';
+import { sendBlobRange } from './send-blob.ts';
+
+/** Chunk size of blob responses; 64 idle buffers (32 MiB) cover 32 concurrent pulls without allocating. */
+const blobChunks = new BufferPool(512 * 1024, 64);
 
 export async function headBlob({ registry, params, services, reply }: RegistryContext): Promise<void> {
   const { size } = await services.blobs.stat(registry, params.name, params.ref);
@@ -16,7 +22,7 @@ export async function headBlob({ registry, params, services, reply }: RegistryCo
 export async function getBlob({ registry, params, services, request, reply }: RegistryContext): Promise<void> {
   const { size } = await services.blobs.stat(registry, params.name, params.ref);
   const range = parseByteRange(request.headers.range, size);
-  const stream = await services.blobs.open(params.ref, range);
+  const reader = await services.blobs.openReader(params.ref);
   reply
     .header('content-type', 'application/octet-stream')
     .header('docker-content-digest', params.ref)
@@ -30,7 +36,19 @@ export async function getBlob({ registry, params, services, request, reply }: Re
   } else {
     reply.header('content-length', size);
   }
-  return reply.send(stream);
+  // From here on the body is written straight to the socket (see send-blob.ts); anything that
+  // can fail with an error response has happened above.
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(reply.statusCode, reply.getHeaders() as OutgoingHttpHeaders);
+  try {
+    await sendBlobRange(res, reader, range?.start ?? 0, range?.end ?? size - 1, blobChunks);
+  } catch (error) {
+    if (!res.destroyed) request.log.error({ err: error, digest: params.ref }, 'sending a blob failed');
+    res.destroy();
+  } finally {
+    await reader.close().catch((error: unknown) => request.log.error({ err: error, digest: params.ref }, 'closing a blob failed'));
+  }
 }
 
 export async function deleteBlob({ registry, params, services, reply }: RegistryContext): Promise<void> {

@@ -1,8 +1,7 @@
 /** Reading and deleting blobs as a repository sees them: only blobs linked into it exist. */
-import type { Readable } from 'node:stream';
 import { parseDigest } from '../oci/digest.ts';
 import { RegistryError } from '../oci/errors.ts';
-import { BlobNotFoundError, type BlobStore, type ByteRange } from '../store/blob-store.ts';
+import { BlobNotFoundError, type BlobReader, type BlobStore } from '../store/blob-store.ts';
 import type { MetaStore } from '../meta/meta-store.ts';
 
 export interface BlobServiceOptions {
@@ -33,11 +32,12 @@ export class BlobService {
     return { size: blob.size };
   }
 
-  async open(digest: string, range?: ByteRange): Promise<Readable> {
+  /** The blob's bytes for positional reads (see `BlobReader`). */
+  async openReader(digest: string): Promise<BlobReader> {
     try {
-      return await this.store.read(digest, range);
+      return await this.store.openReader(digest);
     } catch (error) {
-      if (error instanceof BlobNotFoundError) throw new RegistryError('BLOB_UNKNOWN', `blob ${digest} is missing from storage`);
+      if (error instanceof BlobNotFoundError) throw missingFromStorage(digest);
       throw error;
     }
   }
@@ -51,4 +51,8 @@ export class BlobService {
 
 function blobUnknown(digest: string): RegistryError {
   return new RegistryError('BLOB_UNKNOWN', `blob ${digest} is not known to this repository`);
+}
+
+function missingFromStorage(digest: string): RegistryError {
+  return new RegistryError('BLOB_UNKNOWN', `blob ${digest} is missing from storage`);
 }

@@ -59,7 +59,22 @@ export interface UploadWriter {
   commit(digest: string): Promise<void>;
   /** Discards the upload's bytes. */
   cancel(): Promise<void>;
-  /** Releases file handles without deleting anything. */
+  /**
+   * Ends the caller's use of the writer; the upload's bytes stay, unless the driver found it
+   * could not make them durable. A driver may keep its file open for the session's next
+   * `openUpload`.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * A published blob opened for positional reads into buffers the caller owns, so a server can
+ * stream it through a few reused buffers instead of a new one per chunk.
+ */
+export interface BlobReader {
+  readonly size: number;
+  /** Fills `buffer` from `position` on; resolves with the bytes read (fewer only at the end, 0 past it). */
+  readInto(buffer: Buffer, position: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -68,6 +83,8 @@ export interface BlobStore {
   stat(digest: string): Promise<BlobInfo | undefined>;
   /** Reads a published blob, whole or a range; rejects with `BlobNotFoundError` if absent. */
   read(digest: string, range?: ByteRange): Promise<Readable>;
+  /** Opens a published blob for positional reads; rejects with `BlobNotFoundError` if absent. */
+  openReader(digest: string): Promise<BlobReader>;
   /** Deletes a published blob; false if it was absent. */
   delete(digest: string): Promise<boolean>;
   /** Every published blob's digest (for garbage collection). */

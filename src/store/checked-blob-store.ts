@@ -15,6 +15,7 @@ import {
   BlobStoreError,
   isUploadId,
   type BlobInfo,
+  type BlobReader,
   type BlobStore,
   type ByteRange,
   type UploadInfo,
@@ -87,6 +88,14 @@ export class CheckedBlobStore implements BlobStore {
     );
   }
 
+  openReader(digest: string): Promise<BlobReader> {
+    return this.meter.run(
+      'read',
+      async () => new CheckedBlobReader(await this.driver.openReader(parseDigest(digest).digest), this.meter, digest),
+      digest,
+    );
+  }
+
   delete(digest: string): Promise<boolean> {
     return this.meter.run('delete', () => this.driver.delete(parseDigest(digest).digest), digest);
   }
@@ -111,6 +120,37 @@ export class CheckedBlobStore implements BlobStore {
 
   listUploads(): AsyncIterable<UploadInfo> {
     return this.meter.iterate('listUploads', () => this.driver.listUploads());
+  }
+}
+
+class CheckedBlobReader implements BlobReader {
+  constructor(
+    private readonly reader: BlobReader,
+    private readonly meter: Meter,
+    private readonly digest: string,
+  ) {}
+
+  get size(): number {
+    return this.reader.size;
+  }
+
+  async readInto(buffer: Buffer, position: number): Promise<number> {
+    if (!Number.isSafeInteger(position) || position < 0) throw new RegistryError('RANGE_INVALID', `invalid read position ${position}`);
+    try {
+      const bytes = await this.reader.readInto(buffer, position);
+      this.meter.addRead(bytes);
+      return bytes;
+    } catch (error) {
+      throw this.meter.normalise('read', error, this.digest);
+    }
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.reader.close();
+    } catch (error) {
+      throw this.meter.normalise('read', error, this.digest);
+    }
   }
 }
 
@@ -198,6 +238,10 @@ class Meter {
 
   addWritten(bytes: number): void {
     this.bytesWritten += bytes;
+  }
+
+  addRead(bytes: number): void {
+    this.bytesRead += bytes;
   }
 
   count(operation: BlobStoreOperation): void {

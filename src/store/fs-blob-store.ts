@@ -7,8 +7,9 @@
  *     uploads/
  *       <id>                      bytes of one upload session, appended in order. Created empty by
  *                                 `openUpload`; removed by `commit` (renamed into `blobs/`),
- *                                 `cancel` and `deleteUpload`. Not fsynced until commit: after a
- *                                 crash an upload may be shorter than acknowledged (the service
+ *                                 `cancel` and `deleteUpload`. Flushed in the background while
+ *                                 written, fdatasynced for sure only by `publish` or `commit`: after
+ *                                 a crash an upload may be shorter than acknowledged (the service
  *                                 compares sizes and re-hashes on resume). `publish` hard-links
  *                                 it into `blobs/` and keeps it, so the two names share one
  *                                 file until `commit` or `cancel` drops this one.
@@ -27,7 +28,9 @@
  * that the next collection removes again.
  *
  * Upload writers use positional writes on one open file descriptor. One writer per upload id at
- * a time: the service layer serialises requests for the same upload session.
+ * a time: the service layer serialises requests for the same upload session. A closed writer
+ * stays open for a while for the session's next request (`ParkedWriters`), and is used again
+ * only if its file has not changed meanwhile.
  */
 import { constants, createReadStream } from 'node:fs';
 import { chmod, link, mkdir, open, opendir, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
@@ -35,7 +38,8 @@ import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { isDigestAlgorithm, parseDigest, type DigestAlgorithm } from '../oci/digest.ts';
 import { RegistryError } from '../oci/errors.ts';
-import { BlobNotFoundError, isUploadId, type BlobInfo, type BlobStore, type ByteRange, type UploadInfo, type UploadWriter } from './blob-store.ts';
+import { ParkedWriters } from './parked-writers.ts';
+import { BlobNotFoundError, isUploadId, type BlobInfo, type BlobReader, type BlobStore, type ByteRange, type UploadInfo, type UploadWriter } from './blob-store.ts';
 
 /** Appends are gathered into writes of at least this size (one `writev` each). */
 const WRITE_BATCH_BYTES = 2 * 1024 * 1024;
@@ -43,6 +47,11 @@ const WRITE_BATCH_BYTES = 2 * 1024 * 1024;
 const WRITE_BATCH_CHUNKS = 512;
 /** Chunk size of read streams. */
 const READ_CHUNK_BYTES = 1024 * 1024;
+/** Writeback of appended bytes starts in the background once this many are not yet flushed. */
+const FLUSH_AHEAD_BYTES = 8 * 1024 * 1024;
+/** Upload files kept open between the requests of their sessions, and for how long when idle. */
+const PARKED_UPLOADS = 64;
+const PARKED_UPLOAD_IDLE_MS = 10_000;
 
 const encodedPattern: Record<DigestAlgorithm, RegExp> = {
   sha256: /^[a-f0-9]{64}$/,
@@ -56,6 +65,7 @@ export class FsBlobStore implements BlobStore {
   private uploadsReady: Promise<unknown> | undefined;
   /** Fan-out directories whose whole path is known to be durable; see `ensureDurableDir`. */
   private readonly durableDirs = new Set<string>();
+  private readonly parkedUploads = new ParkedWriters<FsUploadWriter>(PARKED_UPLOADS, PARKED_UPLOAD_IDLE_MS);
 
   constructor(root: string) {
     this.root = resolve(root);
@@ -101,6 +111,22 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
+  async openReader(digest: string): Promise<BlobReader> {
+    let handle: FileHandle;
+    try {
+      handle = await open(this.blobPath(digest), constants.O_RDONLY);
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') throw new BlobNotFoundError(digest);
+      throw error;
+    }
+    try {
+      return new FsBlobReader(handle, (await handle.stat()).size);
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  }
+
   async delete(digest: string): Promise<boolean> {
     return removeFile(this.blobPath(digest));
   }
@@ -136,6 +162,9 @@ export class FsBlobStore implements BlobStore {
       throw error;
     }
     const path = this.uploadPath(id);
+    const parked = this.parkedUploads.take(id);
+    if (parked && (await parked.stillCurrent())) return parked;
+    await parked?.shut();
     const flags = options.create === false ? constants.O_RDWR : constants.O_RDWR | constants.O_CREAT;
     const handle = await openUploadFile(path, flags);
     try {
@@ -146,6 +175,7 @@ export class FsBlobStore implements BlobStore {
       return new FsUploadWriter(id, path, handle, size, published, {
         publish: (digest) => this.publish(path, digest),
         link: (digest) => this.publishLink(path, digest),
+        park: (writer) => this.parkedUploads.park(id, writer),
       });
     } catch (error) {
       await handle.close();
@@ -154,7 +184,9 @@ export class FsBlobStore implements BlobStore {
   }
 
   async deleteUpload(id: string): Promise<boolean> {
-    return removeFile(this.uploadPath(id));
+    const path = this.uploadPath(id);
+    await this.parkedUploads.take(id)?.shut();
+    return removeFile(path);
   }
 
   async *listUploads(): AsyncIterable<UploadInfo> {
@@ -236,19 +268,56 @@ export class FsBlobStore implements BlobStore {
   }
 }
 
-interface Publisher {
+class FsBlobReader implements BlobReader {
+  constructor(
+    private readonly handle: FileHandle,
+    readonly size: number,
+  ) {}
+
+  async readInto(buffer: Buffer, position: number): Promise<number> {
+    let filled = 0;
+    while (filled < buffer.length) {
+      const { bytesRead } = await this.handle.read(buffer, filled, buffer.length - filled, position + filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return filled;
+  }
+
+  close(): Promise<void> {
+    return this.handle.close();
+  }
+}
+
+interface WriterHost {
   /** Renames the upload into place (or drops it if the blob exists). */
   publish(digest: string): Promise<void>;
   /** Links the upload into place, keeping it. */
   link(digest: string): Promise<void>;
+  /** Keeps the writer open for its session's next request; false when it cannot. */
+  park(writer: FsUploadWriter): boolean;
 }
 
-/** Once published, an upload's file is also the blob's: it must never change again. */
+/**
+ * Once published, an upload's file is also the blob's: it must never change again.
+ *
+ * Appended bytes are flushed in the background as they come (`flushAhead`), and `close` parks
+ * the writer for the session's next request rather than closing its file, so that by the time
+ * the upload is published little is left for its final datasync.
+ */
 class FsUploadWriter implements UploadWriter {
   private handle: FileHandle | undefined;
   private written: number;
   /** Operations on one writer run one after another, in call order. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** An operation failed: the writer is closed rather than parked. */
+  private faulted = false;
+  /** The background flush in flight; it never rejects (see `flushAhead`). */
+  private flushing: Promise<void> | undefined;
+  /** Size of the upload when the last background flush started. */
+  private flushMark: number;
+  /** The error of a failed background flush. */
+  private flushFailure: { error: unknown } | undefined;
 
   constructor(
     readonly id: string,
@@ -256,10 +325,11 @@ class FsUploadWriter implements UploadWriter {
     handle: FileHandle,
     size: number,
     private published: boolean,
-    private readonly publisher: Publisher,
+    private readonly host: WriterHost,
   ) {
     this.handle = handle;
     this.written = size;
+    this.flushMark = size;
   }
 
   get size(): number {
@@ -269,6 +339,7 @@ class FsUploadWriter implements UploadWriter {
   append(source: AsyncIterable<Uint8Array>): Promise<number> {
     return this.exclusive(async (handle) => {
       this.unpublished();
+      this.unfailed();
       const before = this.written;
       const iterator = source[Symbol.asyncIterator]();
       let batch: Uint8Array[] = [];
@@ -313,8 +384,10 @@ class FsUploadWriter implements UploadWriter {
   truncate(size: number): Promise<void> {
     return this.exclusive(async (handle) => {
       this.unpublished();
+      this.unfailed();
       await handle.truncate(size);
       this.written = size;
+      this.flushMark = Math.min(this.flushMark, size);
     });
   }
 
@@ -326,20 +399,25 @@ class FsUploadWriter implements UploadWriter {
 
   publish(digest: string): Promise<void> {
     return this.exclusive(async (handle) => {
+      await this.settleFlush();
       const now = new Date();
       await handle.utimes(now, now);
       await handle.datasync();
       this.published = true;
-      await this.publisher.link(digest);
+      await this.host.link(digest);
     });
   }
 
   commit(digest: string): Promise<void> {
     return this.exclusive(async (handle) => {
-      if (!this.published) await handle.utimes(new Date(), new Date());
-      await handle.datasync();
+      // A published upload was made durable by `publish` and cannot have changed since.
+      if (!this.published) {
+        await this.settleFlush();
+        await handle.utimes(new Date(), new Date());
+        await handle.datasync();
+      }
       await this.release(handle);
-      await this.publisher.publish(digest);
+      await this.host.publish(digest);
     });
   }
 
@@ -350,18 +428,49 @@ class FsUploadWriter implements UploadWriter {
     });
   }
 
+  /** Parks the writer for the session's next request when it is sound; otherwise shuts it. */
   async close(): Promise<void> {
     await this.queue.catch(() => undefined);
+    if (!this.handle) return;
+    if (!this.faulted && !this.published && !this.flushFailure && this.host.park(this)) return;
+    await this.shut();
+  }
+
+  /**
+   * Closes the file for good. An upload whose background flush failed is removed: the kernel
+   * reports a writeback error to one datasync only, so a later writer's datasync would succeed
+   * on bytes that never reached the disk.
+   */
+  async shut(): Promise<void> {
+    await this.queue.catch(() => undefined);
     if (this.handle) await this.release(this.handle);
+    if (this.flushFailure && !this.published) await removeFile(this.path);
+  }
+
+  /** True while the file is still this upload as this writer left it, so a parked writer may serve again. */
+  async stillCurrent(): Promise<boolean> {
+    if (!this.handle || this.flushFailure) return false;
+    try {
+      const { size, nlink, mode } = await this.handle.stat();
+      return size === this.written && nlink === 1 && (mode & 0o222) !== 0;
+    } catch {
+      return false;
+    }
   }
 
   private async release(handle: FileHandle): Promise<void> {
+    // No flush starts once the handle is gone, and the one in flight ends before the close.
     this.handle = undefined;
+    while (this.flushing) await this.flushing;
     await handle.close();
   }
 
   private unpublished(): void {
     if (this.published) throw new RegistryError('BLOB_UPLOAD_INVALID', 'upload already published');
+  }
+
+  private unfailed(): void {
+    if (this.flushFailure) throw this.flushFailure.error;
   }
 
   private current(): FileHandle {
@@ -371,8 +480,39 @@ class FsUploadWriter implements UploadWriter {
 
   private exclusive<T>(operation: (handle: FileHandle) => Promise<T>): Promise<T> {
     const result = this.queue.catch(() => undefined).then(() => operation(this.current()));
+    result.catch(() => {
+      this.faulted = true;
+    });
     this.queue = result;
     return result;
+  }
+
+  /** Waits until no background flush is in flight; rejects if one failed. */
+  private async settleFlush(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    this.unfailed();
+  }
+
+  /**
+   * Starts writeback of the bytes appended since the last flush once there are enough of them,
+   * without waiting for it, so that the datasync of `publish` or `commit` has little left. One
+   * flush at a time, started again as it ends while enough is pending; a datasync may overlap
+   * writes to the same file. Its failure is kept: it fails every later write, publish and commit.
+   */
+  private flushAhead(): void {
+    const handle = this.handle;
+    if (!handle || this.flushing || this.flushFailure || this.written - this.flushMark < FLUSH_AHEAD_BYTES) return;
+    this.flushMark = this.written;
+    this.flushing = handle.datasync().then(
+      () => {
+        this.flushing = undefined;
+        this.flushAhead();
+      },
+      (error: unknown) => {
+        this.flushing = undefined;
+        this.flushFailure = { error };
+      },
+    );
   }
 
   /** Writes `chunks` at the end of the upload, resuming after short writes. */
@@ -383,6 +523,7 @@ class FsUploadWriter implements UploadWriter {
       if (bytesWritten === 0) throw new Error('write made no progress');
       this.written += bytesWritten;
       pending = dropBytes(pending, bytesWritten);
+      this.flushAhead();
     }
   }
 }

@@ -96,6 +96,41 @@ export function blobStoreContract(name: string, make: () => Promise<BlobStoreFix
           assert.equal(await store.stat(digest), undefined);
         }));
 
+      it('opens a blob for positional reads into the caller\'s buffers', () =>
+        withStore(async ({ store }) => {
+          const content = randomBytes(5000);
+          const digest = await publish(store, content);
+          const reader = await store.openReader(digest);
+          try {
+            assert.equal(reader.size, 5000);
+            const buffer = Buffer.alloc(2048);
+            assert.equal(await reader.readInto(buffer, 0), 2048);
+            assert.deepEqual(buffer, content.subarray(0, 2048));
+            assert.equal(await reader.readInto(buffer, 4000), 1000, 'fewer bytes only at the end');
+            assert.deepEqual(buffer.subarray(0, 1000), content.subarray(4000));
+            assert.equal(await reader.readInto(buffer, 5000), 0);
+            await assert.rejects(reader.readInto(buffer, -1), isRegistryError('RANGE_INVALID'));
+          } finally {
+            await reader.close();
+          }
+          await assert.rejects(store.openReader(digestOf('never pushed')), BlobNotFoundError);
+        }));
+
+      it('keeps serving an open reader after the blob is deleted', () =>
+        withStore(async ({ store }) => {
+          const content = randomBytes(3000);
+          const digest = await publish(store, content);
+          const reader = await store.openReader(digest);
+          try {
+            await store.delete(digest);
+            const buffer = Buffer.alloc(3000);
+            assert.equal(await reader.readInto(buffer, 0), 3000);
+            assert.deepEqual(buffer, content);
+          } finally {
+            await reader.close();
+          }
+        }));
+
       it('deletes a blob once', () =>
         withStore(async ({ store }) => {
           const keep = await publish(store, Buffer.from('keep'));

@@ -47,6 +47,22 @@ describe('blobs: GET/HEAD/DELETE /v2/<name>/blobs/<digest>', () => {
     await assertError(beyond, 416, 'RANGE_INVALID');
   });
 
+  it('blobs larger than one send buffer arrive whole and in ranges, also to concurrent readers', async () => {
+    const blob = randomBlob(3 * 512 * 1024 + 4321);
+    await pushBlob(server, 'lib/large', blob);
+    const wholes = await Promise.all(
+      Array.from({ length: 6 }, () => server.request(`/v2/lib/large/blobs/${blob.digest}`).then(async (r) => Buffer.from(await r.arrayBuffer()))),
+    );
+    for (const whole of wholes) assert.equal(sha256(whole), blob.digest);
+    const start = 512 * 1024 - 7;
+    const end = 2 * 512 * 1024 + 9;
+    const part = await server.request(`/v2/lib/large/blobs/${blob.digest}`, { headers: { range: `bytes=${start}-${end}` } });
+    assert.equal(part.status, 206);
+    assert.equal(part.headers.get('content-length'), String(end - start + 1));
+    assert.equal(part.headers.get('docker-distribution-api-version'), 'registry/2.0');
+    assert.deepEqual(Buffer.from(await part.arrayBuffer()), blob.data.subarray(start, end + 1));
+  });
+
   it('unknown blobs are BLOB_UNKNOWN (404), also on HEAD', async () => {
     const missing = sha256('missing');
     await assertError(await server.request(`/v2/lib/app/blobs/${missing}`), 404, 'BLOB_UNKNOWN');
