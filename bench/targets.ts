@@ -14,7 +14,7 @@ import { HttpClient } from './http.ts';
 import type { Credentials, TargetSpec } from './options.ts';
 import { ResourceSampler, type ResourceSummary } from './resources.ts';
 
-export const defaultBerthCommand = 'node bin/berth.js serve --listen 127.0.0.1:{port} --data {data} --domain localhost --log-level error';
+export const defaultBerthCommand = 'bin/berth.js serve --listen 127.0.0.1:{port} --data {data} --domain localhost --log-level error';
 
 export interface TargetEnvironment {
   workDir: string;
