@@ -36,6 +36,8 @@ interface BerthClaims extends JWTPayload {
 }
 
 interface CachedAccessToken {
+  /** The whole token: only the very same string is answered from the cache. */
+  token: string;
   principal: Principal;
   access: AccessEntry[];
   audience: string;
@@ -140,10 +142,11 @@ export class JwtTokenIssuer implements TokenIssuer {
   }
 
   async verifyAccessToken(token: string, service: string): Promise<{ principal: Principal; access: AccessEntry[] }> {
-    const cached = this.#verified.get(token);
-    if (cached) {
+    const key = cacheKey(token);
+    const cached = this.#verified.get(key);
+    if (cached?.token === token) {
       if (cached.expiresAt <= this.#now()) {
-        this.#verified.delete(token);
+        this.#verified.delete(key);
         throw expired();
       }
       if (cached.audience !== service || !this.#keys.isUsable(cached.kid)) throw invalid();
@@ -152,6 +155,7 @@ export class JwtTokenIssuer implements TokenIssuer {
     const claims = await this.#verify(token, service);
     if (claims.typ !== 'access' || typeof claims.exp !== 'number') throw invalid();
     const entry: CachedAccessToken = {
+      token,
       principal: claims.principal,
       access: claims.access ?? [],
       audience: service,
@@ -159,7 +163,7 @@ export class JwtTokenIssuer implements TokenIssuer {
       expiresAt: claims.exp * 1000,
     };
     if (this.#verified.size >= maxCachedTokens) this.#evictFromCache();
-    this.#verified.set(token, entry);
+    this.#verified.set(key, entry);
     return { principal: entry.principal, access: entry.access };
   }
 
@@ -231,8 +235,8 @@ export class JwtTokenIssuer implements TokenIssuer {
 
   #evictFromCache(): void {
     const now = this.#now();
-    for (const [token, entry] of this.#verified) {
-      if (entry.expiresAt <= now) this.#verified.delete(token);
+    for (const [key, entry] of this.#verified) {
+      if (entry.expiresAt <= now) this.#verified.delete(key);
     }
     if (this.#verified.size >= maxCachedTokens) {
       const oldest = this.#verified.keys().next();
@@ -247,6 +251,14 @@ export class JwtTokenIssuer implements TokenIssuer {
     // Best effort: a failed purge is retried after the next interval.
     this.#meta.deleteExpiredRefreshTokens(new Date(now).toISOString()).catch(() => {});
   }
+}
+
+/**
+ * Where a verified token is kept: its signature, a tenth of the token, since a lookup hashes the
+ * whole key. The entry holds the whole token, which must be equal for a hit.
+ */
+function cacheKey(token: string): string {
+  return token.slice(token.lastIndexOf('.') + 1);
 }
 
 function refreshTokenHolder(principal: Principal): RefreshTokenHolder {

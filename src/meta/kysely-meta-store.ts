@@ -18,6 +18,7 @@ import { KyselyCollectionStore } from './kysely-collection-store.ts';
 import { KyselyUsageStore } from './kysely-usage-store.ts';
 import { KyselyRetentionStore } from './kysely-retention-store.ts';
 import { KyselyAttributeStore } from './kysely-attribute-store.ts';
+import type { QuarantineState } from './attribute-store.ts';
 import { KyselyTaskStore } from './kysely-task-store.ts';
 import { KyselyTriggerStore } from './kysely-trigger-store.ts';
 import { KyselyMirrorStore } from '../mirrors/kysely-mirror-store.ts';
@@ -31,6 +32,7 @@ import {
   type ManifestDetail,
   type ManifestRecord,
   type MetaStore,
+  type PullableManifest,
   type NewManifest,
   type Page,
   type ReferrerRecord,
@@ -129,6 +131,31 @@ const manifestColumns = [
   'm.content',
   'm.created_at',
 ] as const;
+
+/** What a pull reads of a manifest (few columns: each costs on every pull). */
+const pullColumns = ['m.digest', 'm.media_type', 'm.size', 'r.read_enabled as repository_read_enabled', 'm.read_enabled', 'm.quarantine_state'] as const;
+
+interface PullRow {
+  digest: string;
+  media_type: string;
+  size: number;
+  repository_read_enabled: number;
+  read_enabled: number;
+  quarantine_state: string | null;
+  tag_read_enabled?: number;
+}
+
+function toPullableManifest(row: PullRow): PullableManifest {
+  return {
+    digest: row.digest,
+    mediaType: row.media_type,
+    size: row.size,
+    readEnabled: row.read_enabled === 1,
+    quarantineState: row.quarantine_state as QuarantineState | null,
+    repositoryReadEnabled: row.repository_read_enabled === 1,
+    tagReadEnabled: row.tag_read_enabled === undefined ? null : row.tag_read_enabled === 1,
+  };
+}
 
 /** The queries on the registry's hot paths, compiled once per store. */
 function prepareQueries(db: Db) {
@@ -238,6 +265,29 @@ function prepareQueries(db: Db) {
         .selectFrom('repositories as r')
         .innerJoin('manifests as m', 'm.repository_id', 'r.id')
         .select(manifestColumns)
+        .where('r.registry', '=', p.registry)
+        .where('r.name', '=', p.repository)
+        .where('m.digest', '=', p.digest),
+    ),
+
+    pullableByTag: new PreparedQuery((p: { registry: string; repository: string; tag: string }) =>
+      db
+        .selectFrom('repositories as r')
+        .innerJoin('tags as t', 't.repository_id', 'r.id')
+        .innerJoin('manifests as m', (join) =>
+          join.onRef('m.repository_id', '=', 't.repository_id').onRef('m.digest', '=', 't.digest'),
+        )
+        .select([...pullColumns, 't.read_enabled as tag_read_enabled'])
+        .where('r.registry', '=', p.registry)
+        .where('r.name', '=', p.repository)
+        .where('t.name', '=', p.tag),
+    ),
+
+    pullableByDigest: new PreparedQuery((p: { registry: string; repository: string; digest: string }) =>
+      db
+        .selectFrom('repositories as r')
+        .innerJoin('manifests as m', 'm.repository_id', 'r.id')
+        .select(pullColumns)
         .where('r.registry', '=', p.registry)
         .where('r.name', '=', p.repository)
         .where('m.digest', '=', p.digest),
@@ -561,6 +611,18 @@ export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
   async getManifestByTag(registry: string, repository: string, tag: string): Promise<ManifestRecord | undefined> {
     const { rows } = await this.#queries.manifestByTag.execute(this.#db, { registry, repository, tag });
     return rows[0] && toManifestRecord(rows[0]);
+  }
+
+  async getPullableManifest(
+    registry: string,
+    repository: string,
+    reference: { kind: 'tag'; tag: string } | { kind: 'digest'; digest: string },
+  ): Promise<PullableManifest | undefined> {
+    const { rows } =
+      reference.kind === 'tag'
+        ? await this.#queries.pullableByTag.execute(this.#db, { registry, repository, tag: reference.tag })
+        : await this.#queries.pullableByDigest.execute(this.#db, { registry, repository, digest: reference.digest });
+    return rows[0] && toPullableManifest(rows[0]);
   }
 
   async deleteManifest(registry: string, repository: string, digest: string, origin: ChangeOrigin | null = null): Promise<DeleteManifestResult> {

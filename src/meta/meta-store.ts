@@ -60,6 +60,17 @@ export interface ManifestRecord {
   createdAt: string;
 }
 
+/**
+ * What a pull needs of a manifest, read together with what decides whether it may have it: the
+ * read locks of its repository, of the tag it was addressed by, and its own, and its quarantine
+ * state. The content is not included: it never changes for a digest (see `getManifestByDigest`).
+ */
+export interface PullableManifest extends Pick<ManifestRecord, 'digest' | 'mediaType' | 'size'>, Pick<ManifestAttributes, 'readEnabled' | 'quarantineState'> {
+  repositoryReadEnabled: boolean;
+  /** Null when the manifest was addressed by digest. */
+  tagReadEnabled: boolean | null;
+}
+
 /** A manifest as a descriptor in a referrers response. */
 export interface ReferrerRecord {
   digest: string;
@@ -210,6 +221,12 @@ export interface MetaStore extends IdentityStore {
   putManifest(manifest: NewManifest): Promise<void>;
   getManifestByDigest(registry: string, repository: string, digest: string): Promise<ManifestRecord | undefined>;
   getManifestByTag(registry: string, repository: string, tag: string): Promise<ManifestRecord | undefined>;
+  /** The manifest a pull addresses with its read locks and quarantine state, in one read (the pull's hot path). */
+  getPullableManifest(
+    registry: string,
+    repository: string,
+    reference: { kind: 'tag'; tag: string } | { kind: 'digest'; digest: string },
+  ): Promise<PullableManifest | undefined>;
   /** Deletes a manifest and every tag pointing at it, recording a `delete` event. */
   deleteManifest(registry: string, repository: string, digest: string, origin?: ChangeOrigin | null): Promise<DeleteManifestResult>;
   /** Deletes a tag alone, recording an `untag` event. */

@@ -3,17 +3,17 @@ import type { FastifyRequest } from 'fastify';
 import { RegistryError } from '../oci/errors.ts';
 import { MAX_MANIFEST_BYTES } from '../oci/manifest.ts';
 import { parseManifestReference } from '../oci/names.ts';
-import type { ManifestRecord } from '../meta/meta-store.ts';
+import type { ServedManifest } from '../services/manifests.ts';
 import { changeOrigin } from './change-origin.ts';
 import type { RegistryContext } from './context.ts';
 import { queryValues } from './http.ts';
 
-async function fetchManifest({ registry, params, services, request, principalMay }: RegistryContext): Promise<ManifestRecord> {
+async function fetchManifest({ registry, params, services, request, principalMay }: RegistryContext): Promise<ServedManifest> {
   const mayReadQuarantined = () => principalMay(params.name, 'quarantine_read');
   return services.manifests.get(registry, params.name, parseManifestReference(params.ref), request.headers.accept, mayReadQuarantined);
 }
 
-function manifestHeaders(context: RegistryContext, manifest: ManifestRecord): void {
+function manifestHeaders(context: RegistryContext, manifest: ServedManifest): void {
   context.reply
     .header('content-type', manifest.mediaType)
     .header('content-length', manifest.size)

@@ -10,7 +10,7 @@
 import { RegistryError } from '../oci/errors.ts';
 import type { ManifestReference } from '../oci/names.ts';
 import type { ChangeableAttributes, LockName, ManifestAttributes } from '../meta/attribute-store.ts';
-import type { MetaStore } from '../meta/meta-store.ts';
+import type { MetaStore, PullableManifest } from '../meta/meta-store.ts';
 
 /** What a pull may do with quarantined content; asked only when the content is quarantined. */
 export type QuarantineAccess = () => Promise<boolean>;
@@ -75,22 +75,19 @@ export class LockGuard {
     if (found) throw locked(found.kind === 'tag' ? `tag ${repository}:${found.name}` : `manifest ${repository}@${found.name}`, found.lock);
   }
 
-  /** A pull of a stored manifest: read locks, then quarantine (unless the caller may read quarantined content). */
-  async assertReadable(registry: string, repository: string, reference: ManifestReference, digest: string, mayReadQuarantined?: QuarantineAccess): Promise<void> {
-    await this.#repository(registry, repository, ['readEnabled']);
-    let manifest: ManifestAttributes | undefined;
-    if (reference.kind === 'tag') {
-      const tag = await this.meta.attributes.tag(registry, repository, reference.tag);
-      if (tag && !tag.attributes.readEnabled) throw locked(`tag ${repository}:${reference.tag}`, 'readEnabled');
-      manifest = tag?.digest === digest ? tag.manifest : undefined;
-    }
-    manifest ??= (await this.meta.attributes.manifest(registry, repository, digest))?.attributes;
-    if (!manifest) return;
-    if (!manifest.readEnabled) throw locked(`manifest ${repository}@${digest}`, 'readEnabled');
-    if (isQuarantined(manifest) && !(mayReadQuarantined && (await mayReadQuarantined()))) {
+  /**
+   * A pull of a stored manifest, judged from the read that fetched it: read locks (repository,
+   * tag, manifest), then quarantine (unless the caller may read quarantined content).
+   */
+  async assertPullable(repository: string, reference: ManifestReference, pull: PullableManifest, mayReadQuarantined?: QuarantineAccess): Promise<void> {
+    const { digest } = pull;
+    if (!pull.repositoryReadEnabled) throw locked(`repository ${repository}`, 'readEnabled');
+    if (reference.kind === 'tag' && pull.tagReadEnabled === false) throw locked(`tag ${repository}:${reference.tag}`, 'readEnabled');
+    if (!pull.readEnabled) throw locked(`manifest ${repository}@${digest}`, 'readEnabled');
+    if (isQuarantined(pull) && !(mayReadQuarantined && (await mayReadQuarantined()))) {
       throw new RegistryError(
         'DENIED',
-        `manifest ${repository}@${digest} is quarantined (quarantineState=${manifest.quarantineState}); only principals with quarantine read access (AcrQuarantineReader) may pull it`,
+        `manifest ${repository}@${digest} is quarantined (quarantineState=${pull.quarantineState}); only principals with quarantine read access (AcrQuarantineReader) may pull it`,
       );
     }
   }

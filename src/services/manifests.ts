@@ -4,14 +4,19 @@
  */
 import { digestOf, parseDigest } from '../oci/digest.ts';
 import { RegistryError } from '../oci/errors.ts';
-import { acceptsMediaType, parseManifest, selectPlatform, MAX_MANIFEST_BYTES } from '../oci/manifest.ts';
+import { parseManifest, selectPlatform, MAX_MANIFEST_BYTES } from '../oci/manifest.ts';
 import { assertTag, type ManifestReference } from '../oci/names.ts';
 import { DOCKER_CONTAINER_CONFIG, OCI_IMAGE_CONFIG } from '../oci/media-types.ts';
 import type { ChangeOrigin } from '../meta/event-store.ts';
-import { MissingReferencesError, type ManifestRecord, type MetaStore, type Page, type ReferrerRecord } from '../meta/meta-store.ts';
+import { MissingReferencesError, type ManifestRecord, type MetaStore, type Page, type PullableManifest, type ReferrerRecord } from '../meta/meta-store.ts';
 import type { BlobStore } from '../store/blob-store.ts';
 import type { StorageQuota } from './quota.ts';
+import { AcceptDecisions } from './accept-decisions.ts';
 import { LockGuard, type QuarantineAccess } from './locks.ts';
+import { ManifestContentCache } from './manifest-content-cache.ts';
+
+/** What a pull is answered with. */
+export type ServedManifest = Pick<ManifestRecord, 'digest' | 'mediaType' | 'size' | 'content'>;
 
 export interface StoredManifest {
   digest: string;
@@ -25,11 +30,16 @@ const hostPlatform = {
   architecture: process.arch === 'x64' ? 'amd64' : process.arch,
 };
 
+/** Bytes of pulled manifests kept in memory (see `ManifestContentCache`). */
+const CONTENT_CACHE_BYTES = 4 * 1024 * 1024;
+
 /** Image configs larger than this are not read for their platform (real ones are a few KiB). */
 const MAX_CONFIG_BYTES = 1024 * 1024;
 
 export class ManifestService {
   readonly #locks: LockGuard;
+  readonly #contents = new ManifestContentCache(CONTENT_CACHE_BYTES);
+  readonly #accept = new AcceptDecisions();
 
   constructor(
     private readonly meta: MetaStore,
@@ -134,24 +144,35 @@ export class ManifestService {
     accept: string | string[] | undefined,
     /** Whether the caller may pull quarantined manifests; without it, no one may. */
     mayReadQuarantined?: QuarantineAccess,
-  ): Promise<ManifestRecord> {
-    const record =
-      reference.kind === 'digest'
-        ? await this.meta.getManifestByDigest(registry, repository, reference.digest)
-        : await this.meta.getManifestByTag(registry, repository, reference.tag);
-    if (!record) throw manifestUnknown(reference);
-    await this.#locks.assertReadable(registry, repository, reference, record.digest, mayReadQuarantined);
-    if (reference.kind === 'digest' || acceptsMediaType(accept, record.mediaType)) return record;
-    const parsed = parseManifest(record.content, record.mediaType);
+  ): Promise<ServedManifest> {
+    const pull = await this.meta.getPullableManifest(registry, repository, reference);
+    if (!pull) throw manifestUnknown(reference);
+    await this.#locks.assertPullable(repository, reference, pull, mayReadQuarantined);
+    if (reference.kind === 'digest' || this.#accept.accepts(accept, pull.mediaType)) return await this.#withContent(registry, repository, reference, pull);
+    const parsed = parseManifest((await this.#withContent(registry, repository, reference, pull)).content, pull.mediaType);
     const child = parsed.kind === 'index' ? selectPlatform(parsed.manifests, hostPlatform) : undefined;
-    if (child && acceptsMediaType(accept, child.mediaType)) {
-      const childRecord = await this.meta.getManifestByDigest(registry, repository, child.digest);
-      if (childRecord) {
-        await this.#locks.assertReadable(registry, repository, { kind: 'digest', digest: child.digest }, child.digest, mayReadQuarantined);
-        return childRecord;
+    if (child && this.#accept.accepts(accept, child.mediaType)) {
+      const childReference = { kind: 'digest', digest: child.digest } as const;
+      const childPull = await this.meta.getPullableManifest(registry, repository, childReference);
+      if (childPull) {
+        await this.#locks.assertPullable(repository, childReference, childPull, mayReadQuarantined);
+        return await this.#withContent(registry, repository, childReference, childPull);
       }
     }
-    throw new RegistryError('MANIFEST_UNKNOWN', `manifest is ${record.mediaType}, which the Accept header does not allow`);
+    throw new RegistryError('MANIFEST_UNKNOWN', `manifest is ${pull.mediaType}, which the Accept header does not allow`);
+  }
+
+  /** The bytes of a manifest the pull may have, from the cache or else the metadata store. */
+  async #withContent(registry: string, repository: string, reference: ManifestReference, pull: PullableManifest): Promise<ServedManifest> {
+    const { digest, mediaType, size } = pull;
+    let content = this.#contents.get(digest);
+    if (content === undefined) {
+      // Deleted since it was read: as unknown as if the delete had come first.
+      content = (await this.meta.getManifestByDigest(registry, repository, digest))?.content;
+      if (content === undefined) throw manifestUnknown(reference);
+      this.#contents.set(digest, content);
+    }
+    return { digest, mediaType, size, content };
   }
 
   /** Refused with `DENIED` naming the lock when the tag, the manifest, one of its tags or the repository is delete- or write-locked. */

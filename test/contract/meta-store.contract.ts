@@ -306,6 +306,32 @@ export function metaStoreContract(name: string, make: () => Promise<MetaStoreFix
         assert.deepEqual(await allTags(store, 'contoso', 'app'), ['latest']);
       });
 
+      it('reads a manifest for a pull with the read locks and quarantine state that apply to it', async () => {
+        const one = await pushImage('contoso', 'app', 'one', ['latest']);
+        const open = { digest: one.digest, mediaType: imageType, size: one.content.length, readEnabled: true, quarantineState: null, repositoryReadEnabled: true };
+        assert.deepEqual(await store.getPullableManifest('contoso', 'app', { kind: 'tag', tag: 'latest' }), { ...open, tagReadEnabled: true });
+        assert.deepEqual(await store.getPullableManifest('contoso', 'app', { kind: 'digest', digest: one.digest }), { ...open, tagReadEnabled: null });
+        assert.equal(await store.getPullableManifest('contoso', 'app', { kind: 'tag', tag: 'other' }), undefined);
+        assert.equal(await store.getPullableManifest('fabrikam', 'app', { kind: 'digest', digest: one.digest }), undefined);
+
+        await store.attributes.updateRepository('contoso', 'app', { readEnabled: false });
+        await store.attributes.updateTag('contoso', 'app', 'latest', { readEnabled: false });
+        await store.attributes.updateManifest('contoso', 'app', one.digest, { readEnabled: false, quarantineState: 'Pending' });
+        assert.deepEqual(await store.getPullableManifest('contoso', 'app', { kind: 'tag', tag: 'latest' }), {
+          ...open,
+          readEnabled: false,
+          quarantineState: 'Pending',
+          repositoryReadEnabled: false,
+          tagReadEnabled: false,
+        });
+
+        const two = await pushImage('contoso', 'app', 'two', ['latest']);
+        assert.equal((await store.getPullableManifest('contoso', 'app', { kind: 'tag', tag: 'latest' }))?.digest, two.digest);
+        await store.deleteManifest('contoso', 'app', two.digest);
+        assert.equal(await store.getPullableManifest('contoso', 'app', { kind: 'tag', tag: 'latest' }), undefined);
+        assert.equal(await store.getPullableManifest('contoso', 'app', { kind: 'digest', digest: two.digest }), undefined);
+      });
+
       it('deletes a manifest with its tags', async () => {
         const one = await pushImage('contoso', 'app', 'one', ['v1', 'latest']);
         const two = await pushImage('contoso', 'app', 'two', ['v2']);

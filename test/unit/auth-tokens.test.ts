@@ -115,6 +115,8 @@ describe('tokens', () => {
       const [header, , signature] = token.split('.');
       const forgedPayload = Buffer.from(JSON.stringify({ ...decodeJwt(token), access: [{ type: 'repository', name: 'app', actions: ['delete'] }] })).toString('base64url');
       await rejectsWith(auth.tokens.verifyAccessToken(`${header}.${forgedPayload}.${signature}`, service), 'invalid');
+      // The forgery shares the cached token's signature: it neither hit nor displaced that entry.
+      assert.deepEqual((await auth.tokens.verifyAccessToken(token, service)).access, [{ type: 'repository', name: 'app', actions: ['pull'] }]);
       const unsigned = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${token.split('.')[1]}.`;
       await rejectsWith(auth.tokens.verifyAccessToken(unsigned, service), 'invalid');
       for (const garbage of ['', 'a.b.c', 'not a token', 'x'.repeat(10_000)]) {

@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ManifestContentCache } from '../../src/services/manifest-content-cache.ts';
+
+const bytes = (n: number, fill = 1) => Buffer.alloc(n, fill);
+
+describe('ManifestContentCache', () => {
+  it('answers the bytes stored for a digest, and nothing for others', () => {
+    const cache = new ManifestContentCache(1000);
+    const content = bytes(10);
+    cache.set('sha256:a', content);
+    assert.equal(cache.get('sha256:a'), content);
+    assert.equal(cache.get('sha256:b'), undefined);
+    assert.equal(cache.bytes, 10);
+  });
+
+  it('keeps its total under the bound, dropping the least recently used first', () => {
+    const cache = new ManifestContentCache(300, 100);
+    cache.set('a', bytes(100));
+    cache.set('b', bytes(100));
+    cache.set('c', bytes(100));
+    assert.ok(cache.get('a'), 'a is now the most recently used');
+    cache.set('d', bytes(100));
+    assert.equal(cache.get('b'), undefined, 'b was the least recently used');
+    assert.ok(cache.get('a'));
+    assert.ok(cache.get('c'));
+    assert.ok(cache.get('d'));
+    assert.equal(cache.bytes, 300);
+  });
+
+  it('does not keep manifests larger than its entry bound', () => {
+    const cache = new ManifestContentCache(1600);
+    cache.set('small', bytes(100));
+    cache.set('large', bytes(101));
+    assert.ok(cache.get('small'));
+    assert.equal(cache.get('large'), undefined);
+    assert.equal(cache.bytes, 100);
+  });
+
+  it('counts a digest stored twice once', () => {
+    const cache = new ManifestContentCache(1000);
+    cache.set('a', bytes(50));
+    cache.set('a', bytes(50));
+    assert.equal(cache.bytes, 50);
+  });
+
+  it('stays bounded under many distinct manifests', () => {
+    const cache = new ManifestContentCache(10_000);
+    for (let i = 0; i < 5000; i++) cache.set(`sha256:${i}`, bytes(1 + (i % 600)));
+    assert.ok(cache.bytes <= 10_000, String(cache.bytes));
+    assert.ok(cache.get('sha256:4999'));
+  });
+});
