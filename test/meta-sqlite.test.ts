@@ -35,7 +35,7 @@ describe('SQLite metadata database', () => {
       const pragma = async (name: string) =>
         Object.values((await sql.raw(`pragma ${name}`).execute(db)).rows[0] as object)[0];
       assert.equal(await pragma('journal_mode'), 'wal');
-      assert.equal(await pragma('synchronous'), 2);
+      assert.equal(await pragma('synchronous'), 1);
       assert.equal(await pragma('busy_timeout'), 5000);
       assert.equal(await pragma('foreign_keys'), 1);
     } finally {
