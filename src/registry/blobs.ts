@@ -5,8 +5,11 @@ import type { RegistryContext } from './context.ts';
 import { parseByteRange } from './http.ts';
 import { sendBlobRange } from './send-blob.ts';
 
-/** Chunk size of blob responses; 64 idle buffers (32 MiB) cover 32 concurrent pulls without allocating. */
-const blobChunks = new BufferPool(512 * 1024, 64);
+/**
+ * Buffers of blob responses: two per pull in flight, 64 idle ones cover 32 concurrent pulls
+ * without allocating, and 4 stay once pulls have stopped for a few seconds.
+ */
+const blobChunks = new BufferPool({ bufferBytes: 512 * 1024, maxIdle: 64, keepWhenQuiet: 4, quietMs: 3000 });
 
 export async function headBlob({ registry, params, services, reply }: RegistryContext): Promise<void> {
   const { size } = await services.blobs.stat(registry, params.name, params.ref);

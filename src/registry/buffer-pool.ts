@@ -2,27 +2,54 @@
  * Fixed-size buffers taken for one write and given back once the socket has sent it. Streaming
  * blobs through a few reused buffers allocates nothing per chunk: a new buffer per chunk is
  * memory V8 only reclaims with full collections, which a gigabyte-sized pull triggers dozens of
- * times and which concurrent pulls turn into hundreds of megabytes of garbage.
+ * times and which concurrent pulls turn into hundreds of megabytes of garbage. When pulls stop,
+ * the idle buffers beyond a few are let go, so a burst of concurrent pulls is not paid for in
+ * memory for the rest of the process's life.
  */
+export interface BufferPoolOptions {
+  bufferBytes: number;
+  /** Idle buffers kept at most; more are made when needed and left to the collector. */
+  maxIdle: number;
+  /** Idle buffers kept once nothing was taken for `quietMs`. */
+  keepWhenQuiet: number;
+  quietMs: number;
+}
+
 export class BufferPool {
   readonly #free: Buffer[] = [];
+  readonly #options: BufferPoolOptions;
+  #lastTaken = 0;
+  #trimmer: NodeJS.Timeout | undefined;
 
-  /** Keeps at most `maxFree` idle buffers; more are made when needed and left to the collector. */
-  constructor(
-    readonly bufferBytes: number,
-    private readonly maxFree: number,
-  ) {}
+  constructor(options: BufferPoolOptions) {
+    this.#options = options;
+  }
 
   take(): Buffer {
-    return this.#free.pop() ?? Buffer.allocUnsafeSlow(this.bufferBytes);
+    this.#lastTaken = Date.now();
+    return this.#free.pop() ?? Buffer.allocUnsafeSlow(this.#options.bufferBytes);
   }
 
   /** `buffer` must no longer be referenced by anything (a pending read or write). */
   give(buffer: Buffer): void {
-    if (buffer.length === this.bufferBytes && this.#free.length < this.maxFree) this.#free.push(buffer);
+    const { bufferBytes, maxIdle, keepWhenQuiet } = this.#options;
+    if (buffer.length !== bufferBytes || this.#free.length >= maxIdle) return;
+    this.#free.push(buffer);
+    if (this.#free.length > keepWhenQuiet) this.#scheduleTrim();
   }
 
   get idle(): number {
     return this.#free.length;
+  }
+
+  #scheduleTrim(): void {
+    if (this.#trimmer) return;
+    const { quietMs, keepWhenQuiet } = this.#options;
+    this.#trimmer = setTimeout(() => {
+      this.#trimmer = undefined;
+      if (Date.now() - this.#lastTaken >= quietMs) this.#free.length = Math.min(this.#free.length, keepWhenQuiet);
+      else if (this.#free.length > keepWhenQuiet) this.#scheduleTrim();
+    }, quietMs);
+    this.#trimmer.unref();
   }
 }

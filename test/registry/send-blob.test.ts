@@ -70,7 +70,7 @@ describe('sendBlobRange: blob bytes through pooled buffers', () => {
 
   it('sends a blob spanning many buffers byte for byte, and returns every buffer to the pool', async () => {
     const content = randomBytes(5 * 64 * 1024 + 123);
-    const pool = new BufferPool(64 * 1024, 8);
+    const pool = new BufferPool({ bufferBytes: 64 * 1024, maxIdle: 8, keepWhenQuiet: 8, quietMs: 1000 });
     handler = async (res) => {
       res.writeHead(200, { 'content-length': content.length });
       await sendBlobRange(res, memoryReader(content), 0, content.length - 1, pool);
@@ -84,7 +84,7 @@ describe('sendBlobRange: blob bytes through pooled buffers', () => {
 
   it('sends an inclusive range that starts and ends inside buffers', async () => {
     const content = randomBytes(300_000);
-    const pool = new BufferPool(64 * 1024, 8);
+    const pool = new BufferPool({ bufferBytes: 64 * 1024, maxIdle: 8, keepWhenQuiet: 8, quietMs: 1000 });
     handler = async (res) => {
       res.writeHead(206, { 'content-length': 200_001 - 1_000 + 1 });
       await sendBlobRange(res, memoryReader(content), 1_000, 200_001, pool);
@@ -95,7 +95,7 @@ describe('sendBlobRange: blob bytes through pooled buffers', () => {
   });
 
   it('sends an empty blob as an empty body', async () => {
-    const pool = new BufferPool(1024, 8);
+    const pool = new BufferPool({ bufferBytes: 1024, maxIdle: 8, keepWhenQuiet: 8, quietMs: 1000 });
     handler = async (res) => {
       res.writeHead(200, { 'content-length': 0 });
       await sendBlobRange(res, memoryReader(Buffer.alloc(0)), 0, -1, pool);
@@ -107,7 +107,7 @@ describe('sendBlobRange: blob bytes through pooled buffers', () => {
 
   it('stops when the client hangs up, without reusing a buffer the socket may still hold', async () => {
     const content = randomBytes(64 * 1024 * 1024);
-    const pool = new BufferPool(256 * 1024, 8);
+    const pool = new BufferPool({ bufferBytes: 256 * 1024, maxIdle: 8, keepWhenQuiet: 8, quietMs: 1000 });
     handler = async (res) => {
       res.writeHead(200, { 'content-length': content.length });
       await sendBlobRange(res, memoryReader(content), 0, content.length - 1, pool);
@@ -119,9 +119,21 @@ describe('sendBlobRange: blob bytes through pooled buffers', () => {
     assert.ok(pool.idle <= 1, `at most the buffer being read into is returned (idle: ${pool.idle})`);
   });
 
+  it('lets idle buffers go once nothing was taken for a while, keeping a few', async () => {
+    const pool = new BufferPool({ bufferBytes: 1024, maxIdle: 8, keepWhenQuiet: 2, quietMs: 50 });
+    const buffers = Array.from({ length: 6 }, () => pool.take());
+    for (const buffer of buffers) pool.give(buffer);
+    assert.equal(pool.idle, 6);
+    pool.give(Buffer.alloc(512));
+    assert.equal(pool.idle, 6, 'a buffer of another size is not kept');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(pool.idle, 2);
+    assert.equal(pool.take().length, 1024);
+  });
+
   it('cuts the connection when the stored blob is shorter than recorded', async () => {
     const content = randomBytes(100_000);
-    const pool = new BufferPool(16 * 1024, 8);
+    const pool = new BufferPool({ bufferBytes: 16 * 1024, maxIdle: 8, keepWhenQuiet: 8, quietMs: 1000 });
     handler = async (res) => {
       res.writeHead(200, { 'content-length': 150_000 });
       await sendBlobRange(res, memoryReader(content, 150_000), 0, 149_999, pool);
