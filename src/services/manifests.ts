@@ -9,7 +9,7 @@ import { assertTag, type ManifestReference } from '../oci/names.ts';
 import { DOCKER_CONTAINER_CONFIG, OCI_IMAGE_CONFIG } from '../oci/media-types.ts';
 import type { ChangeOrigin } from '../meta/event-store.ts';
 import { MissingReferencesError, type ManifestRecord, type MetaStore, type Page, type PullableManifest, type ReferrerRecord } from '../meta/meta-store.ts';
-import type { BlobStore } from '../store/blob-store.ts';
+import { BlobNotFoundError, type BlobReader, type BlobStore } from '../store/blob-store.ts';
 import type { StorageQuota } from './quota.ts';
 import { AcceptDecisions } from './accept-decisions.ts';
 import { LockGuard, type QuarantineAccess } from './locks.ts';
@@ -118,11 +118,24 @@ export class ManifestService {
   /** The platform an image config declares, for listings; undefined for artifacts or unreadable configs. */
   private async platformOf(config: { mediaType: string; digest: string; size: number }): Promise<{ architecture: string | null; os: string | null } | undefined> {
     if (config.mediaType !== OCI_IMAGE_CONFIG && config.mediaType !== DOCKER_CONTAINER_CONFIG) return undefined;
-    if (config.size > MAX_CONFIG_BYTES || !(await this.store.stat(config.digest))) return undefined;
-    const chunks: Buffer[] = [];
-    for await (const chunk of await this.store.read(config.digest)) chunks.push(chunk as Buffer);
+    if (config.size > MAX_CONFIG_BYTES) return undefined;
+    let reader: BlobReader;
     try {
-      const document = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { architecture?: unknown; os?: unknown };
+      reader = await this.store.openReader(config.digest);
+    } catch (error) {
+      if (error instanceof BlobNotFoundError) return undefined;
+      throw error;
+    }
+    let content: Buffer;
+    try {
+      if (reader.size > MAX_CONFIG_BYTES) return undefined;
+      content = Buffer.allocUnsafe(reader.size);
+      content = content.subarray(0, await reader.readInto(content, 0));
+    } finally {
+      await reader.close();
+    }
+    try {
+      const document = JSON.parse(content.toString('utf8')) as { architecture?: unknown; os?: unknown };
       return {
         architecture: typeof document.architecture === 'string' ? document.architecture : null,
         os: typeof document.os === 'string' ? document.os : null,

@@ -20,8 +20,9 @@
  *           <encoded>             a published blob: exactly the bytes whose digest is
  *                                 `<algorithm>:<encoded>`, mode 0444, never modified. Appears only
  *                                 through an atomic rename or hard link of a complete,
- *                                 fdatasynced upload, with the time of publishing as its mtime;
- *                                 removed only by `delete` (garbage collection).
+ *                                 fdatasynced upload made read-only first, with the time of
+ *                                 publishing (to within `FRESH_MTIME_MS`) as its mtime; removed
+ *                                 only by `delete` (garbage collection).
  *
  * No temporary files exist besides `uploads/`: a crash at any point leaves either the upload or
  * the complete blob. Blob deletion is not fsynced — a blob that reappears after a crash is garbage
@@ -32,8 +33,8 @@
  * stays open for a while for the session's next request (`ParkedWriters`), and is used again
  * only if its file has not changed meanwhile.
  */
-import { constants, createReadStream } from 'node:fs';
-import { chmod, link, mkdir, open, opendir, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { constants, createReadStream, fstatSync } from 'node:fs';
+import { link, mkdir, open, opendir, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { isDigestAlgorithm, parseDigest, type DigestAlgorithm } from '../oci/digest.ts';
@@ -52,6 +53,12 @@ const FLUSH_AHEAD_BYTES = 8 * 1024 * 1024;
 /** Upload files kept open between the requests of their sessions, and for how long when idle. */
 const PARKED_UPLOADS = 64;
 const PARKED_UPLOAD_IDLE_MS = 10_000;
+/**
+ * A file this writer created or wrote to this recently already has about the time of publishing
+ * as its mtime, and is published without setting it again. Far below any useful grace period of
+ * garbage collection, which is what reads that mtime (for blobs without metadata).
+ */
+const FRESH_MTIME_MS = 1000;
 
 const encodedPattern: Record<DigestAlgorithm, RegExp> = {
   sha256: /^[a-f0-9]{64}$/,
@@ -163,8 +170,16 @@ export class FsBlobStore implements BlobStore {
     }
     const path = this.uploadPath(id);
     const parked = this.parkedUploads.take(id);
-    if (parked && (await parked.stillCurrent())) return parked;
+    if (parked?.stillCurrent()) return parked;
     await parked?.shut();
+    const host: WriterHost = {
+      publish: (digest) => this.publish(path, digest),
+      link: (digest, durable) => this.publishLink(path, digest, durable),
+      park: (writer) => this.parkedUploads.park(id, writer),
+    };
+    // A file this call created is known to be empty and writable without asking it.
+    const created = options.create === false ? undefined : await createNewFile(path);
+    if (created) return new FsUploadWriter(id, path, created, 0, false, host, Date.now());
     const flags = options.create === false ? constants.O_RDWR : constants.O_RDWR | constants.O_CREAT;
     const handle = await openUploadFile(path, flags);
     try {
@@ -172,11 +187,7 @@ export class FsBlobStore implements BlobStore {
       // file with the blob: it must never be written again.
       const { size, nlink, mode } = await handle.stat();
       const published = nlink > 1 || (mode & 0o222) === 0;
-      return new FsUploadWriter(id, path, handle, size, published, {
-        publish: (digest) => this.publish(path, digest),
-        link: (digest) => this.publishLink(path, digest),
-        park: (writer) => this.parkedUploads.park(id, writer),
-      });
+      return new FsUploadWriter(id, path, handle, size, published, host, undefined);
     } catch (error) {
       await handle.close();
       throw error;
@@ -209,7 +220,7 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
-  /** Publishes the (already fdatasynced) upload file at `uploadPath` as blob `digest`. */
+  /** Publishes the (already fdatasynced, read-only) upload file at `uploadPath` as blob `digest`. */
   private async publish(uploadPath: string, digest: string): Promise<void> {
     const blobPath = this.blobPath(digest);
     if (await this.stat(digest)) {
@@ -221,23 +232,34 @@ export class FsBlobStore implements BlobStore {
     // Two commits of the same digest may both get here; the second rename replaces the first
     // blob with identical bytes, and readers of the first keep their open file.
     await rename(uploadPath, blobPath);
-    await chmod(blobPath, 0o444);
     await fsyncDir(fanOut);
   }
 
-  /** Publishes the (already fdatasynced) upload file at `uploadPath` as blob `digest` under a second name, keeping the upload. */
-  private async publishLink(uploadPath: string, digest: string): Promise<void> {
-    const blobPath = this.blobPath(digest);
-    const fanOut = dirname(blobPath);
-    await this.ensureDurableDir(fanOut);
+  /**
+   * Publishes the upload file at `uploadPath` as blob `digest` under a second name, keeping the
+   * upload, once `durable` (its fdatasync and chmod) has resolved. The fan-out directory is
+   * opened meanwhile, as nothing about it depends on the upload.
+   */
+  private async publishLink(uploadPath: string, digest: string, durable: Promise<void>): Promise<void> {
+    const opening = (async () => {
+      const blobPath = this.blobPath(digest);
+      await this.ensureDurableDir(dirname(blobPath));
+      return { blobPath, dir: await openDir(dirname(blobPath)) };
+    })();
+    const [synced, target] = await Promise.allSettled([durable, opening]);
     try {
-      await link(uploadPath, blobPath);
-    } catch (error) {
-      if (errorCode(error) === 'EEXIST') return;
-      throw error;
+      if (synced.status === 'rejected') throw synced.reason;
+      if (target.status === 'rejected') throw target.reason;
+      try {
+        await link(uploadPath, target.value.blobPath);
+      } catch (error) {
+        if (errorCode(error) === 'EEXIST') return;
+        throw error;
+      }
+      await target.value.dir.sync();
+    } finally {
+      if (target.status === 'fulfilled') await target.value.dir.close().catch(() => undefined);
     }
-    await chmod(blobPath, 0o444);
-    await fsyncDir(fanOut);
   }
 
   /**
@@ -290,10 +312,10 @@ class FsBlobReader implements BlobReader {
 }
 
 interface WriterHost {
-  /** Renames the upload into place (or drops it if the blob exists). */
+  /** Renames the (durable, read-only) upload into place (or drops it if the blob exists). */
   publish(digest: string): Promise<void>;
-  /** Links the upload into place, keeping it. */
-  link(digest: string): Promise<void>;
+  /** Links the upload into place, keeping it, once `durable` resolves (rejects if it rejects). */
+  link(digest: string, durable: Promise<void>): Promise<void>;
   /** Keeps the writer open for its session's next request; false when it cannot. */
   park(writer: FsUploadWriter): boolean;
 }
@@ -326,6 +348,8 @@ class FsUploadWriter implements UploadWriter {
     size: number,
     private published: boolean,
     private readonly host: WriterHost,
+    /** When this writer last set the file's mtime to the current time (creating or writing it). */
+    private touchedAt: number | undefined,
   ) {
     this.handle = handle;
     this.written = size;
@@ -386,6 +410,7 @@ class FsUploadWriter implements UploadWriter {
       this.unpublished();
       this.unfailed();
       await handle.truncate(size);
+      this.touchedAt = Date.now();
       this.written = size;
       this.flushMark = Math.min(this.flushMark, size);
     });
@@ -400,11 +425,10 @@ class FsUploadWriter implements UploadWriter {
   publish(digest: string): Promise<void> {
     return this.exclusive(async (handle) => {
       await this.settleFlush();
-      const now = new Date();
-      await handle.utimes(now, now);
-      await handle.datasync();
-      this.published = true;
-      await this.host.link(digest);
+      const durable = this.makeDurable(handle).then(() => {
+        this.published = true;
+      });
+      await this.host.link(digest, durable);
     });
   }
 
@@ -413,11 +437,10 @@ class FsUploadWriter implements UploadWriter {
       // A published upload was made durable by `publish` and cannot have changed since.
       if (!this.published) {
         await this.settleFlush();
-        await handle.utimes(new Date(), new Date());
-        await handle.datasync();
+        await this.makeDurable(handle);
       }
-      await this.release(handle);
-      await this.host.publish(digest);
+      // Closing the file and publishing (or dropping) its name do not depend on each other.
+      await settleAll(this.release(handle), this.host.publish(digest));
     });
   }
 
@@ -447,15 +470,30 @@ class FsUploadWriter implements UploadWriter {
     if (this.flushFailure && !this.published) await removeFile(this.path);
   }
 
-  /** True while the file is still this upload as this writer left it, so a parked writer may serve again. */
-  async stillCurrent(): Promise<boolean> {
+  /**
+   * True while the file is still this upload as this writer left it, so a parked writer may serve
+   * again. The `fstat` of an open file reads its in-memory inode and never waits for the disk:
+   * made synchronously, it spares every request of a session a trip through the thread pool.
+   */
+  stillCurrent(): boolean {
     if (!this.handle || this.flushFailure) return false;
     try {
-      const { size, nlink, mode } = await this.handle.stat();
+      const { size, nlink, mode } = fstatSync(this.handle.fd);
       return size === this.written && nlink === 1 && (mode & 0o222) !== 0;
     } catch {
       return false;
     }
+  }
+
+  /**
+   * The bytes fdatasynced, the file read-only (so no name of it is ever writable once it is a
+   * blob's) and its mtime about now: what publishing needs, done concurrently, as none of it
+   * depends on the rest (and fdatasync need not persist timestamps or mode anyway).
+   */
+  private async makeDurable(handle: FileHandle): Promise<void> {
+    const now = new Date();
+    const fresh = this.touchedAt !== undefined && now.getTime() - this.touchedAt <= FRESH_MTIME_MS;
+    await settleAll(handle.datasync(), handle.chmod(0o444), fresh ? undefined : handle.utimes(now, now));
   }
 
   private async release(handle: FileHandle): Promise<void> {
@@ -521,6 +559,7 @@ class FsUploadWriter implements UploadWriter {
     while (pending.length > 0) {
       const { bytesWritten } = await handle.writev(pending, this.written);
       if (bytesWritten === 0) throw new Error('write made no progress');
+      this.touchedAt = Date.now();
       this.written += bytesWritten;
       pending = dropBytes(pending, bytesWritten);
       this.flushAhead();
@@ -549,7 +588,17 @@ async function closeQuietly(iterator: AsyncIterator<unknown>): Promise<void> {
   }
 }
 
-/** Opens an upload for writing, or read-only once published (mode 0444, see `publishLink`). */
+/** Creates `path` empty and opens it for writing; undefined if it exists. */
+async function createNewFile(path: string): Promise<FileHandle | undefined> {
+  try {
+    return await open(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o644);
+  } catch (error) {
+    if (errorCode(error) === 'EEXIST') return undefined;
+    throw error;
+  }
+}
+
+/** Opens an upload for writing, or read-only once published (mode 0444, see `makeDurable`). */
 async function openUploadFile(path: string, flags: number): Promise<FileHandle> {
   try {
     return await open(path, flags, 0o644);
@@ -559,8 +608,18 @@ async function openUploadFile(path: string, flags: number): Promise<FileHandle> 
   }
 }
 
+/** Waits for every operation given and rejects with the first failure, if any. */
+async function settleAll(...operations: (Promise<unknown> | undefined)[]): Promise<void> {
+  const failed = (await Promise.allSettled(operations)).find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+function openDir(path: string): Promise<FileHandle> {
+  return open(path, constants.O_RDONLY | constants.O_DIRECTORY);
+}
+
 async function fsyncDir(path: string): Promise<void> {
-  const handle = await open(path, constants.O_RDONLY | constants.O_DIRECTORY);
+  const handle = await openDir(path);
   try {
     await handle.sync();
   } finally {
