@@ -12,6 +12,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { digestOf } from '../src/oci/digest.ts';
 import { FsBlobStore } from '../src/store/fs-blob-store.ts';
 import { chunked, readAll } from './contract/blob-store.contract.ts';
+import { readBlob } from './helpers/blob-reads.ts';
 
 const MiB = 1024 * 1024;
 
@@ -62,7 +63,7 @@ describe('FsBlobStore upload writers', () => {
     await writer.publish(digest);
     await writer.commit(digest);
     assert.ok(datasyncs - before <= 2, 'publish waits for the flush in flight, then syncs once; commit adds none');
-    assert.deepEqual(await readAll(await store.read(digest)), content);
+    assert.deepEqual(await readBlob(store, digest), content);
   });
 
   it('syncs a small upload once, in publish, and not again in commit, which closes its file', async () => {

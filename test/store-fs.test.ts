@@ -9,7 +9,8 @@ import { BlobNotFoundError, BlobStoreError } from '../src/store/blob-store.ts';
 import { CheckedBlobStore } from '../src/store/checked-blob-store.ts';
 import { FsBlobStore } from '../src/store/fs-blob-store.ts';
 import { openBlobStore } from '../src/store/index.ts';
-import { blobStoreContract, chunked, collect, publish, readAll } from './contract/blob-store.contract.ts';
+import { blobStoreContract, chunked, collect, publish } from './contract/blob-store.contract.ts';
+import { readBlob, readerBytes, readerChunks } from './helpers/blob-reads.ts';
 
 async function tempRoot(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'berth-store-'));
@@ -88,7 +89,7 @@ describe('FsBlobStore on disk', () => {
       assert.equal(writer.size, 8);
       await writer.append(chunked(Buffer.from('bytes'), [5]));
       await writer.commit(digestOf('partial bytes'));
-      assert.equal((await readAll(await store.read(digestOf('partial bytes')))).toString(), 'partial bytes');
+      assert.equal((await readBlob(store, digestOf('partial bytes'))).toString(), 'partial bytes');
     }));
 
   it('ignores stray files in blobs/ and uploads/', () =>
@@ -105,30 +106,28 @@ describe('FsBlobStore on disk', () => {
       assert.deepEqual(await collect(store.listUploads()), []);
     }));
 
-  it('lets a reader that opened a blob before its deletion finish', () =>
+  it('lets a reader that opened a blob before its deletion read all of it', () =>
     withRoot(async (_root, store) => {
       const content = randomBytes(3 * 1024 * 1024);
       const digest = await publish(store, content);
-      const stream = await store.read(digest);
-      assert.equal(await store.delete(digest), true);
-      assert.equal(digestOf(await readAll(stream)), digest);
+      const reader = await store.openReader(digest);
+      try {
+        assert.equal(await store.delete(digest), true);
+        assert.equal(digestOf(await readerBytes(reader)), digest);
+      } finally {
+        await reader.close();
+      }
     }));
 
-  it('closes the file when a reader stops early', () =>
+  it('holds one file descriptor per open reader and releases it on close', () =>
     withRoot(async (_root, store) => {
       const digest = await publish(store, randomBytes(4 * 1024 * 1024));
       const openFiles = async () => (await readdir('/proc/self/fd')).length;
       const before = await openFiles();
-      const stream = await store.read(digest);
-      for await (const chunk of stream) {
-        assert.ok((chunk as Buffer).length > 0);
-        break;
-      }
-      // The driver's file closes asynchronously after the consumer lets go.
-      const deadline = Date.now() + 2000;
-      while ((await openFiles()) !== before && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      const reader = await store.openReader(digest);
+      assert.equal(await openFiles(), before + 1);
+      assert.equal(await reader.readInto(Buffer.alloc(65_536), 0), 65_536);
+      await reader.close();
       assert.equal(await openFiles(), before);
     }));
 
@@ -158,9 +157,11 @@ describe('FsBlobStore on disk', () => {
     withRoot(async (_root, store) => {
       const content = randomBytes(100_000);
       const digest = await publish(store, content);
-      await readAll(await store.read(digest));
-      await readAll(await store.read(digest, { start: 0, end: 999 }));
-      await assert.rejects(store.read(digestOf('absent')), BlobNotFoundError);
+      await readBlob(store, digest);
+      const reader = await store.openReader(digest);
+      assert.equal(await reader.readInto(Buffer.alloc(1000), 0), 1000);
+      await reader.close();
+      await assert.rejects(store.openReader(digestOf('absent')), BlobNotFoundError);
       await store.stat(digest);
       const metrics = store.metrics();
       assert.equal(metrics.operations.openUpload, 1);
@@ -185,7 +186,7 @@ describe('FsBlobStore on disk', () => {
     }
   });
 
-  it('streams a 64 MiB blob through append, commit and read without buffering it', { timeout: 120_000 }, () =>
+  it('streams a 64 MiB blob through append, commit and positional reads without buffering it', { timeout: 120_000 }, () =>
     withRoot(async (_root, store) => {
       const total = 64 * 1024 * 1024;
       const sizes = [65_536, 1, 16_384, 3 * 1024 * 1024, 1000];
@@ -207,9 +208,14 @@ describe('FsBlobStore on disk', () => {
 
       const pulled = createHash('sha256');
       let received = 0;
-      for await (const chunk of await store.read(digest)) {
-        pulled.update(chunk as Buffer);
-        received += (chunk as Buffer).length;
+      const reader = await store.openReader(digest);
+      try {
+        for await (const chunk of readerChunks(reader)) {
+          pulled.update(chunk);
+          received += chunk.length;
+        }
+      } finally {
+        await reader.close();
       }
       assert.equal(received, total);
       assert.equal(`sha256:${pulled.digest('hex')}`, digest);

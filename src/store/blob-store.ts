@@ -81,8 +81,6 @@ export interface BlobReader {
 export interface BlobStore {
   /** Size of a published blob, or undefined. */
   stat(digest: string): Promise<BlobInfo | undefined>;
-  /** Reads a published blob, whole or a range; rejects with `BlobNotFoundError` if absent. */
-  read(digest: string, range?: ByteRange): Promise<Readable>;
   /** Opens a published blob for positional reads; rejects with `BlobNotFoundError` if absent. */
   openReader(digest: string): Promise<BlobReader>;
   /** Deletes a published blob; false if it was absent. */

@@ -1,7 +1,7 @@
 /**
  * The decorator every blob store driver is used through. It
  * - validates keys before a driver sees them: digests with `parseDigest`, upload ids with
- *   `isUploadId`, ranges and truncation sizes — so no key can name a path;
+ *   `isUploadId`, read positions and truncation sizes — so no key can name a path;
  * - normalises driver errors: a missing blob is `BlobNotFoundError`, a vanished upload is
  *   `BLOB_UPLOAD_UNKNOWN`, anything else a `BlobStoreError` whose message names no path;
  *   errors of the caller's own source stream pass through unchanged;
@@ -17,7 +17,6 @@ import {
   type BlobInfo,
   type BlobReader,
   type BlobStore,
-  type ByteRange,
   type UploadInfo,
   type UploadWriter,
 } from './blob-store.ts';
@@ -74,18 +73,6 @@ export class CheckedBlobStore implements BlobStore {
 
   stat(digest: string): Promise<BlobInfo | undefined> {
     return this.meter.run('stat', () => this.driver.stat(parseDigest(digest).digest), digest);
-  }
-
-  read(digest: string, range?: ByteRange): Promise<Readable> {
-    return this.meter.run(
-      'read',
-      async () => {
-        parseDigest(digest);
-        if (range) checkRange(range);
-        return this.meter.countBytes('read', await this.driver.read(digest, range), digest);
-      },
-      digest,
-    );
   }
 
   openReader(digest: string): Promise<BlobReader> {
@@ -276,7 +263,7 @@ class Meter {
   }
 
   /** Passes `stream` through, counting its bytes and normalising its errors. */
-  countBytes(operation: BlobStoreOperation, stream: Readable, digest?: string): Readable {
+  countBytes(operation: BlobStoreOperation, stream: Readable): Readable {
     const counted = new Transform({
       highWaterMark: stream.readableHighWaterMark,
       transform: (chunk: Buffer, _encoding, done) => {
@@ -284,7 +271,7 @@ class Meter {
         done(null, chunk);
       },
     });
-    stream.on('error', (error) => counted.destroy(this.normalise(operation, error, digest)));
+    stream.on('error', (error) => counted.destroy(this.normalise(operation, error)));
     // A consumer that stops early (a client hanging up) releases the driver's stream too.
     counted.on('close', () => stream.destroy());
     return stream.pipe(counted);
@@ -316,11 +303,4 @@ function safeCode(error: unknown): string | undefined {
 
 function checkUploadId(id: string): void {
   if (typeof id !== 'string' || !isUploadId(id)) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', 'invalid upload id');
-}
-
-function checkRange(range: ByteRange): void {
-  const { start, end } = range;
-  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
-    throw new RegistryError('RANGE_INVALID', `invalid range ${start}-${end}`);
-  }
 }

@@ -40,13 +40,13 @@ import { Readable } from 'node:stream';
 import { isDigestAlgorithm, parseDigest, type DigestAlgorithm } from '../oci/digest.ts';
 import { RegistryError } from '../oci/errors.ts';
 import { ParkedWriters } from './parked-writers.ts';
-import { BlobNotFoundError, isUploadId, type BlobInfo, type BlobReader, type BlobStore, type ByteRange, type UploadInfo, type UploadWriter } from './blob-store.ts';
+import { BlobNotFoundError, isUploadId, type BlobInfo, type BlobReader, type BlobStore, type UploadInfo, type UploadWriter } from './blob-store.ts';
 
 /** Appends are gathered into writes of at least this size (one `writev` each). */
 const WRITE_BATCH_BYTES = 2 * 1024 * 1024;
 /** Stays below the kernel's IOV_MAX (1024) so one `writev` is one syscall. */
 const WRITE_BATCH_CHUNKS = 512;
-/** Chunk size of read streams. */
+/** Chunk size of an upload's read stream. */
 const READ_CHUNK_BYTES = 1024 * 1024;
 /** Writeback of appended bytes starts in the background once this many are not yet flushed. */
 const FLUSH_AHEAD_BYTES = 8 * 1024 * 1024;
@@ -86,34 +86,6 @@ export class FsBlobStore implements BlobStore {
       return { size: info.size, modified: info.mtime };
     } catch (error) {
       if (errorCode(error) === 'ENOENT') return undefined;
-      throw error;
-    }
-  }
-
-  async read(digest: string, range?: ByteRange): Promise<Readable> {
-    let handle: FileHandle;
-    try {
-      handle = await open(this.blobPath(digest), constants.O_RDONLY);
-    } catch (error) {
-      if (errorCode(error) === 'ENOENT') throw new BlobNotFoundError(digest);
-      throw error;
-    }
-    try {
-      const { size } = await handle.stat();
-      if (range === undefined) {
-        if (size === 0) {
-          await handle.close();
-          return Readable.from([], { objectMode: false });
-        }
-        return handle.createReadStream({ highWaterMark: READ_CHUNK_BYTES });
-      }
-      if (range.start >= size) {
-        throw new RegistryError('RANGE_INVALID', `range starts at ${range.start}, blob has ${size} bytes`);
-      }
-      const end = Math.min(range.end, size - 1);
-      return handle.createReadStream({ start: range.start, end, highWaterMark: READ_CHUNK_BYTES });
-    } catch (error) {
-      await handle.close();
       throw error;
     }
   }

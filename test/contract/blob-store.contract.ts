@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import { digestOf } from '../../src/oci/digest.ts';
 import { RegistryError } from '../../src/oci/errors.ts';
 import { BlobNotFoundError, type BlobStore, type UploadWriter } from '../../src/store/blob-store.ts';
+import { readBlob } from '../helpers/blob-reads.ts';
 
 export interface BlobStoreFixture {
   store: BlobStore;
@@ -36,7 +37,7 @@ export function blobStoreContract(name: string, make: () => Promise<BlobStoreFix
           const content = randomBytes(10_000);
           const digest = await publish(store, content);
           assert.equal((await store.stat(digest))?.size, content.length);
-          assert.deepEqual(await readAll(await store.read(digest)), content);
+          assert.deepEqual(await readBlob(store, digest), content);
           assert.deepEqual(await collect(store.list()), [digest]);
         }));
 
@@ -52,47 +53,33 @@ export function blobStoreContract(name: string, make: () => Promise<BlobStoreFix
         withStore(async ({ store }) => {
           const digest = await publish(store, Buffer.alloc(0));
           assert.equal((await store.stat(digest))?.size, 0);
-          assert.equal((await readAll(await store.read(digest))).length, 0);
+          assert.equal((await readBlob(store, digest)).length, 0);
         }));
 
-      it('reads a range, inclusive at both ends', () =>
+      it('reads any span at any position', () =>
         withStore(async ({ store }) => {
           const content = randomBytes(5000);
           const digest = await publish(store, content);
-          assert.deepEqual(await readAll(await store.read(digest, { start: 0, end: 0 })), content.subarray(0, 1));
-          assert.deepEqual(await readAll(await store.read(digest, { start: 100, end: 1099 })), content.subarray(100, 1100));
-          assert.deepEqual(await readAll(await store.read(digest, { start: 4999, end: 4999 })), content.subarray(4999));
-        }));
-
-      it('clamps a range that ends past the blob', () =>
-        withStore(async ({ store }) => {
-          const content = randomBytes(300);
-          const digest = await publish(store, content);
-          assert.deepEqual(await readAll(await store.read(digest, { start: 200, end: 10_000 })), content.subarray(200));
-        }));
-
-      it('rejects a range that starts past the blob or is malformed with RANGE_INVALID', () =>
-        withStore(async ({ store }) => {
-          const digest = await publish(store, randomBytes(300));
-          for (const range of [
-            { start: 300, end: 400 },
-            { start: 10, end: 5 },
-            { start: -1, end: 5 },
-            { start: 0.5, end: 5 },
-          ]) {
-            await assert.rejects(store.read(digest, range), isRegistryError('RANGE_INVALID'), JSON.stringify(range));
+          const reader = await store.openReader(digest);
+          try {
+            for (const [position, length] of [[0, 1], [100, 1000], [4999, 1]] as const) {
+              const buffer = Buffer.alloc(length);
+              assert.equal(await reader.readInto(buffer, position), length);
+              assert.deepEqual(buffer, content.subarray(position, position + length));
+            }
+          } finally {
+            await reader.close();
           }
         }));
 
       it('rejects reading a missing blob with BlobNotFoundError', () =>
         withStore(async ({ store }) => {
           const digest = digestOf('never pushed');
-          await assert.rejects(store.read(digest), (error: unknown) => {
+          await assert.rejects(store.openReader(digest), (error: unknown) => {
             assert.ok(error instanceof BlobNotFoundError);
             assert.equal(error.digest, digest);
             return true;
           });
-          await assert.rejects(store.read(digest, { start: 0, end: 1 }), BlobNotFoundError);
           assert.equal(await store.stat(digest), undefined);
         }));
 
@@ -138,7 +125,7 @@ export function blobStoreContract(name: string, make: () => Promise<BlobStoreFix
           assert.equal(await store.delete(gone), true);
           assert.equal(await store.delete(gone), false);
           assert.equal(await store.stat(gone), undefined);
-          await assert.rejects(store.read(gone), BlobNotFoundError);
+          await assert.rejects(store.openReader(gone), BlobNotFoundError);
           assert.deepEqual(await collect(store.list()), [keep]);
         }));
     });
@@ -177,7 +164,7 @@ export function blobStoreContract(name: string, make: () => Promise<BlobStoreFix
           assert.deepEqual(sha256(await readAll(writer.read())), sha256(content));
           const digest = digestOf(content);
           await writer.commit(digest);
-          assert.deepEqual(sha256(await readAll(await store.read(digest))), sha256(content));
+          assert.deepEqual(sha256(await readBlob(store, digest)), sha256(content));
         }));
 
       it('appends many tiny chunks', () =>
@@ -186,7 +173,7 @@ export function blobStoreContract(name: string, make: () => Promise<BlobStoreFix
           const writer = await store.openUpload(randomUUID());
           assert.equal(await writer.append(chunked(content, [1])), content.length);
           await writer.commit(digestOf(content));
-          assert.deepEqual(await readAll(await store.read(digestOf(content))), content);
+          assert.deepEqual(await readBlob(store, digestOf(content)), content);
         }));
 
       it('continues an upload at the right size on a new store instance', () =>
@@ -205,7 +192,7 @@ export function blobStoreContract(name: string, make: () => Promise<BlobStoreFix
           await after.append(chunked(second, [8192]));
           const digest = digestOf(Buffer.concat([first, second]));
           await after.commit(digest);
-          assert.deepEqual(await readAll(await restarted.read(digest)), Buffer.concat([first, second]));
+          assert.deepEqual(await readBlob(restarted, digest), Buffer.concat([first, second]));
           assert.deepEqual(await collect(restarted.listUploads()), []);
         }));
 
@@ -320,12 +307,12 @@ export function blobStoreContract(name: string, make: () => Promise<BlobStoreFix
           const writer = await store.openUpload(randomUUID());
           await writer.append(chunked(content, [65_536]));
           assert.equal(await store.stat(digest), undefined);
-          await assert.rejects(store.read(digest), BlobNotFoundError);
+          await assert.rejects(store.openReader(digest), BlobNotFoundError);
           assert.deepEqual(await collect(store.list()), []);
 
           await writer.commit(digest);
           assert.equal((await store.stat(digest))?.size, content.length);
-          assert.deepEqual(sha256(await readAll(await store.read(digest))), sha256(content));
+          assert.deepEqual(sha256(await readBlob(store, digest)), sha256(content));
           assert.deepEqual(await collect(store.list()), [digest]);
           assert.deepEqual(await collect(store.listUploads()), []);
         }));
@@ -349,7 +336,7 @@ export function blobStoreContract(name: string, make: () => Promise<BlobStoreFix
           await writer.commit(digest);
           assert.deepEqual(await collect(store.list()), [digest]);
           assert.deepEqual(await collect(store.listUploads()), []);
-          assert.deepEqual(await readAll(await store.read(digest)), content);
+          assert.deepEqual(await readBlob(store, digest), content);
         }));
 
       it('lets concurrent commits of the same digest both succeed, leaving one intact blob', () =>
@@ -366,7 +353,7 @@ export function blobStoreContract(name: string, make: () => Promise<BlobStoreFix
           assert.deepEqual(await collect(store.list()), [digest]);
           assert.deepEqual(await collect(store.listUploads()), []);
           assert.equal((await store.stat(digest))?.size, content.length);
-          assert.deepEqual(sha256(await readAll(await store.read(digest))), sha256(content));
+          assert.deepEqual(sha256(await readBlob(store, digest)), sha256(content));
         }));
 
       it('commits different blobs concurrently', () =>
@@ -375,7 +362,7 @@ export function blobStoreContract(name: string, make: () => Promise<BlobStoreFix
           const digests = await Promise.all(contents.map((content) => publish(store, content)));
           assert.deepEqual((await collect(store.list())).sort(), [...digests].sort());
           for (const [index, digest] of digests.entries()) {
-            assert.deepEqual(await readAll(await store.read(digest)), contents[index]);
+            assert.deepEqual(await readBlob(store, digest), contents[index]);
           }
         }));
     });
@@ -393,11 +380,11 @@ export function blobStoreContract(name: string, make: () => Promise<BlobStoreFix
           const info = await store.stat(digest);
           assert.equal(info?.size, content.length);
           assert.ok(info!.modified.getTime() >= before - 1000, 'a published blob counts as new');
-          assert.deepEqual(await readAll(await store.read(digest)), content);
+          assert.deepEqual(await readBlob(store, digest), content);
           assert.deepEqual((await collect(store.listUploads())).map((upload) => upload.id), [id]);
           await writer.commit(digest);
           assert.deepEqual(await collect(store.listUploads()), []);
-          assert.deepEqual(await readAll(await store.read(digest)), content);
+          assert.deepEqual(await readBlob(store, digest), content);
         }));
 
       it('publishes again at commit when the blob was deleted in between', () =>
@@ -410,7 +397,7 @@ export function blobStoreContract(name: string, make: () => Promise<BlobStoreFix
           assert.equal(await store.delete(digest), true);
           assert.equal(await store.stat(digest), undefined);
           await writer.commit(digest);
-          assert.deepEqual(await readAll(await store.read(digest)), content);
+          assert.deepEqual(await readBlob(store, digest), content);
           assert.deepEqual(await collect(store.listUploads()), []);
         }));
 
@@ -423,7 +410,7 @@ export function blobStoreContract(name: string, make: () => Promise<BlobStoreFix
           await writer.publish(digest);
           await writer.commit(digest);
           assert.deepEqual(await collect(store.list()), [digest]);
-          assert.deepEqual(await readAll(await store.read(digest)), content);
+          assert.deepEqual(await readBlob(store, digest), content);
         }));
 
       it('refuses more bytes to a published upload opened again (as after a crash), and still commits it', () =>
@@ -442,7 +429,7 @@ export function blobStoreContract(name: string, make: () => Promise<BlobStoreFix
           await assert.rejects(again.truncate(0), isRegistryError('BLOB_UPLOAD_INVALID'));
           assert.deepEqual(await readAll(again.read()), content);
           await again.commit(digest);
-          assert.deepEqual(await readAll(await store.read(digest)), content);
+          assert.deepEqual(await readBlob(store, digest), content);
           assert.deepEqual(await collect(store.listUploads()), []);
         }));
 
@@ -454,7 +441,7 @@ export function blobStoreContract(name: string, make: () => Promise<BlobStoreFix
           await assert.rejects(writer.append(chunked(Buffer.from('d'), [1])), isRegistryError('BLOB_UPLOAD_INVALID'));
           await assert.rejects(writer.truncate(1), isRegistryError('BLOB_UPLOAD_INVALID'));
           await writer.cancel();
-          assert.deepEqual(await readAll(await store.read(digestOf('abc'))), Buffer.from('abc'));
+          assert.deepEqual(await readBlob(store, digestOf('abc')), Buffer.from('abc'));
           assert.deepEqual(await collect(store.listUploads()), []);
         }));
     });
@@ -476,8 +463,7 @@ export function blobStoreContract(name: string, make: () => Promise<BlobStoreFix
         withStore(async ({ store }) => {
           for (const digest of badDigests) {
             await assert.rejects(store.stat(digest), isRegistryError('DIGEST_INVALID'), digest);
-            await assert.rejects(store.read(digest), isRegistryError('DIGEST_INVALID'), digest);
-            await assert.rejects(store.read(digest, { start: 0, end: 1 }), isRegistryError('DIGEST_INVALID'), digest);
+            await assert.rejects(store.openReader(digest), isRegistryError('DIGEST_INVALID'), digest);
             await assert.rejects(store.delete(digest), isRegistryError('DIGEST_INVALID'), digest);
           }
         }));

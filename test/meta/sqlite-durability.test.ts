@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { sql, type Generated, type Kysely } from 'kysely';
 import { openSqlite } from '../../src/meta/sqlite.ts';
+import { isSettled, settle } from '../helpers/promises.ts';
 
 type Datasync = () => Promise<void>;
 
@@ -47,19 +48,6 @@ function holdDatasync(call: number): () => void {
   datasyncs.held.set(call, new Promise<void>((resolve) => (release = resolve)));
   datasyncs.releases.push(release);
   return release;
-}
-
-/** Lets promise callbacks and pending I/O callbacks run. */
-const settle = () => new Promise<void>((resolve) => setTimeout(resolve, 20));
-
-async function isSettled(promise: Promise<unknown>): Promise<boolean> {
-  let settled = false;
-  promise.then(
-    () => (settled = true),
-    () => (settled = true),
-  );
-  await settle();
-  return settled;
 }
 
 /** This test's own table, unknown to the registry's schema. */

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { GroupSync, WalSync } from '../../src/meta/wal-sync.ts';
+import { isSettled, settle } from '../helpers/promises.ts';
 
 /** A sync function whose calls the test ends one by one. */
 function controlledSync() {
@@ -18,20 +19,6 @@ function controlledSync() {
     finish: (call: number) => pending[call]!.resolve(),
     fail: (call: number, error: Error) => pending[call]!.reject(error),
   };
-}
-
-/** Lets promise callbacks run. */
-const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/** Whether `promise` has settled, without waiting for it. */
-async function isSettled(promise: Promise<unknown>): Promise<boolean> {
-  let settled = false;
-  promise.then(
-    () => (settled = true),
-    () => (settled = true),
-  );
-  await settle();
-  return settled;
 }
 
 describe('GroupSync', () => {

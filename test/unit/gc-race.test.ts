@@ -12,6 +12,7 @@ import { openMetaStore, type MetaStore } from '../../src/meta/index.ts';
 import { GarbageCollector, type GcReport } from '../../src/services/gc.ts';
 import { UploadService } from '../../src/services/uploads.ts';
 import { openBlobStore, type BlobStore } from '../../src/store/index.ts';
+import { readBlob } from '../helpers/blob-reads.ts';
 
 function digestOf(data: Buffer): string {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;
@@ -19,12 +20,6 @@ function digestOf(data: Buffer): string {
 
 async function* bytes(data: Buffer): AsyncIterable<Uint8Array> {
   yield data;
-}
-
-async function readAll(store: BlobStore, digest: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of await store.read(digest)) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }
 
 describe('garbage collection racing uploads and mounts', () => {
@@ -81,7 +76,7 @@ describe('garbage collection racing uploads and mounts', () => {
     await uploads.complete('contoso', 'app', started.id, digest, bytes(data));
     assert.deepEqual(report!.deletedBlobs.map((blob) => blob.digest), [digest], 'the collection took the old copy');
     assert.ok(await meta.getRepositoryBlob('contoso', 'app', digest));
-    assert.deepEqual(await readAll(store, digest), data);
+    assert.deepEqual(await readBlob(store, digest), data);
     const graced = new GarbageCollector(meta, store, uploads, { gracePeriodMs: 3600_000 });
     assert.deepEqual((await graced.run({ dryRun: true })).deletedBlobs, [], 'and the blob is freshly linked, so it stays');
   });
@@ -90,7 +85,7 @@ describe('garbage collection racing uploads and mounts', () => {
     const { data, digest } = await garbage();
     beforeNext = { method: 'linkBlob', run: () => gc.run() };
     await uploads.putMonolithic('contoso', 'app', digest, bytes(data));
-    assert.deepEqual(await readAll(store, digest), data);
+    assert.deepEqual(await readBlob(store, digest), data);
   });
 
   it('a mount whose source is collected first fails, so the client uploads instead', async () => {
@@ -108,6 +103,6 @@ describe('garbage collection racing uploads and mounts', () => {
     await meta.unlinkBlob('contoso', 'old', digest);
     const report = await new GarbageCollector(meta, store, uploads, { gracePeriodMs: 3600_000 }).run();
     assert.deepEqual(report.deletedBlobs, []);
-    assert.deepEqual(await readAll(store, digest), data);
+    assert.deepEqual(await readBlob(store, digest), data);
   });
 });
