@@ -208,6 +208,8 @@ export async function buildBerth(config: Config, options: BuildOptions = {}): Pr
   });
   const eventDelivery = startEventDelivery(meta, webhookClient, { ...config.events, logger });
 
+  /** The task engine and mirrors, started once the server listens (see `close`). */
+  let backgroundStart: Promise<void> | undefined;
   const berth: Berth = {
     app,
     config,
@@ -218,6 +220,9 @@ export async function buildBerth(config: Config, options: BuildOptions = {}): Pr
     url: `${tls ? 'https' : 'http'}://${host}:${port}`,
     routes,
     async close() {
+      // Whatever the listen hook starts must have started before it is stopped, or it would
+      // start after the close and keep running.
+      await backgroundStart?.catch(() => undefined);
       clearInterval(sweep);
       collections.stop();
       await retention.stop();
@@ -237,8 +242,11 @@ export async function buildBerth(config: Config, options: BuildOptions = {}): Pr
     const address = app.server.address();
     const listening = typeof address === 'object' && address ? address.port : port;
     baseUrl = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${listening}`;
-    if (config.tasks.enabled) await tasks.start();
-    mirrors.start();
+    backgroundStart = (async () => {
+      if (config.tasks.enabled) await tasks.start();
+      mirrors.start();
+    })();
+    await backgroundStart;
   });
   return berth;
 }
