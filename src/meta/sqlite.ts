@@ -150,20 +150,17 @@ class DurableSqliteDriver extends SqliteDriver {
   }
 }
 
+/** Kysely's SQLite dialect, handing out the one durable driver built for the database. */
 class DurableSqliteDialect extends SqliteDialect {
-  readonly #config: SqliteDialectConfig;
-  readonly #connection: CommitTrackingConnection;
-  readonly #wal: WalSync | undefined;
+  readonly #driver: DurableSqliteDriver;
 
-  constructor(config: SqliteDialectConfig, connection: CommitTrackingConnection, wal: WalSync | undefined) {
+  constructor(config: SqliteDialectConfig, driver: DurableSqliteDriver) {
     super(config);
-    this.#config = config;
-    this.#connection = connection;
-    this.#wal = wal;
+    this.#driver = driver;
   }
 
   override createDriver(): Driver {
-    return new DurableSqliteDriver(this.#config, this.#connection, this.#wal);
+    return this.#driver;
   }
 }
 
@@ -183,11 +180,12 @@ export function openSqlite(path: string): Kysely<Database> {
     throw error;
   }
   const database = withStatementCache(db);
-  const dialect = new DurableSqliteDialect(
-    { database: database as unknown as SqliteDatabase },
+  const config = { database: database as unknown as SqliteDatabase };
+  const driver = new DurableSqliteDriver(
+    config,
     new CommitTrackingConnection(db, database),
     // SQLite names the WAL after the database file that symlinks lead to.
     inMemory ? undefined : new WalSync(realpathSync(path)),
   );
-  return new Kysely<Database>({ dialect });
+  return new Kysely<Database>({ dialect: new DurableSqliteDialect(config, driver) });
 }

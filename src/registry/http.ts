@@ -1,6 +1,5 @@
 /** Small helpers shared by the `/v2/` handlers for headers and query values. */
 import type { FastifyRequest } from 'fastify';
-import type { ByteRange } from '../store/blob-store.ts';
 import type { ContentRange } from '../services/uploads.ts';
 import { RegistryError } from '../oci/errors.ts';
 
@@ -31,6 +30,14 @@ export function parseContentRange(header: string | undefined): ContentRange | un
   const end = Number(match[2]);
   if (end < start) throw new RegistryError('BLOB_UPLOAD_INVALID', `invalid Content-Range "${header}"`, { status: 416 });
   return { start, end };
+}
+
+/** A byte range of a `Range` request. */
+export interface ByteRange {
+  /** First byte, inclusive. */
+  start: number;
+  /** Last byte, inclusive. */
+  end: number;
 }
 
 /**

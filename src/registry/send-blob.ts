@@ -5,7 +5,7 @@
  * completed (the client hung up) is left to the garbage collector instead.
  */
 import type { ServerResponse } from 'node:http';
-import type { BlobReader } from '../store/blob-store.ts';
+import type { BlobReader } from '../services/blobs.ts';
 import type { BufferPool } from './buffer-pool.ts';
 
 /** Resolves when `res` has handed `chunk` to the kernel; rejects if the response closes first. */

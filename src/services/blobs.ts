@@ -4,6 +4,8 @@ import { RegistryError } from '../oci/errors.ts';
 import { BlobNotFoundError, type BlobReader, type BlobStore } from '../store/blob-store.ts';
 import type { MetaStore } from '../meta/meta-store.ts';
 
+export type { BlobReader } from '../store/blob-store.ts';
+
 export interface BlobServiceOptions {
   /**
    * A link older than this is confirmed again when a client asks for the blob, restarting its

@@ -11,13 +11,6 @@ export interface BlobInfo {
   modified: Date;
 }
 
-export interface ByteRange {
-  /** First byte, inclusive. */
-  start: number;
-  /** Last byte, inclusive. */
-  end: number;
-}
-
 export interface UploadInfo {
   id: string;
   size: number;
