@@ -41,6 +41,24 @@ async function writeFiles(root: string, files: Record<string, string>): Promise<
   }
 }
 
+/** A git repository made at `repo` with `files` committed on `branch`, which tests commit to. */
+export async function createTestRepository(repo: string, files: Record<string, string>, branch: string): Promise<GitTestRepository> {
+  await mkdir(repo, { recursive: true });
+  await git(repo, ['init', '--quiet', '--initial-branch', branch]);
+  const commit = async (changes: Record<string, string>, message: string, onBranch?: string): Promise<string> => {
+    const current = await git(repo, ['symbolic-ref', '--short', 'HEAD']);
+    const target = onBranch ?? current;
+    if (target !== current) await git(repo, ['checkout', '--quiet', '-B', target]);
+    await writeFiles(repo, changes);
+    await git(repo, ['add', '--all']);
+    await git(repo, ['commit', '--quiet', '--allow-empty', '-m', message]);
+    const sha = await git(repo, ['rev-parse', 'HEAD']);
+    if (target !== current) await git(repo, ['checkout', '--quiet', current]);
+    return sha;
+  };
+  return { path: repo, initialCommit: await commit(files, 'initial commit'), commit };
+}
+
 function authorized(header: string | undefined, token: string): { user: string } | undefined {
   const match = /^Basic\s+(\S+)$/i.exec(header ?? '');
   if (!match?.[1]) return undefined;
@@ -127,22 +145,7 @@ export async function startGitServer(options: { token?: string } = {}): Promise<
   return {
     url: (repoName) => `http://127.0.0.1:${port}/${repoName}.git`,
     async createRepo(name, files, branch = 'main') {
-      const repo = path.join(root, `${name}.git`);
-      await mkdir(repo, { recursive: true });
-      await git(repo, ['init', '--quiet', '--initial-branch', branch]);
-      const commit = async (changes: Record<string, string>, message: string, onBranch?: string): Promise<string> => {
-        const current = await git(repo, ['symbolic-ref', '--short', 'HEAD']);
-        const target = onBranch ?? current;
-        if (target !== current) await git(repo, ['checkout', '--quiet', '-B', target]);
-        await writeFiles(repo, changes);
-        await git(repo, ['add', '--all']);
-        await git(repo, ['commit', '--quiet', '--allow-empty', '-m', message]);
-        const sha = await git(repo, ['rev-parse', 'HEAD']);
-        if (target !== current) await git(repo, ['checkout', '--quiet', current]);
-        return sha;
-      };
-      const initialCommit = await commit(files, 'initial commit');
-      return { path: repo, initialCommit, commit };
+      return createTestRepository(path.join(root, `${name}.git`), files, branch);
     },
     async stop() {
       server.closeAllConnections();

@@ -9,7 +9,7 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { run } from './exec.ts';
-import type { GitTestRepository } from './git-server.ts';
+import { createTestRepository, type GitTestRepository } from './git-server.ts';
 
 export interface SshKeyPair {
   /** OpenSSH private key text (no passphrase). */
@@ -28,12 +28,7 @@ export interface SshGitServer {
   stop(): Promise<void>;
 }
 
-const AUTHOR = ['-c', 'user.name=Berth Test', '-c', 'user.email=test@berth.invalid', '-c', 'commit.gpgsign=false'];
 const START_TIMEOUT_MS = 10_000;
-
-async function git(cwd: string, args: string[]): Promise<string> {
-  return (await run('git', [...AUTHOR, ...args], { cwd, timeoutMs: 30_000 })).stdout.trim();
-}
 
 /** A new ed25519 key pair, made with ssh-keygen in `folder` as `<name>` and `<name>.pub`. */
 export async function generateSshKey(folder: string, name: string): Promise<SshKeyPair> {
@@ -129,25 +124,7 @@ export async function startSshGitServer(): Promise<SshGitServer> {
     clientKey,
     url: (repoPath) => `ssh://root@127.0.0.1:${port}${repoPath}`,
     async createRepo(name, files, branch = 'main') {
-      const repo = path.join(repos, name);
-      await mkdir(repo, { recursive: true });
-      await git(repo, ['init', '--quiet', '--initial-branch', branch]);
-      const commit = async (changes: Record<string, string>, message: string, onBranch?: string): Promise<string> => {
-        const current = await git(repo, ['symbolic-ref', '--short', 'HEAD']);
-        const target = onBranch ?? current;
-        if (target !== current) await git(repo, ['checkout', '--quiet', '-B', target]);
-        for (const [file, content] of Object.entries(changes)) {
-          const at = path.join(repo, ...file.split('/'));
-          await mkdir(path.dirname(at), { recursive: true });
-          await writeFile(at, content);
-        }
-        await git(repo, ['add', '--all']);
-        await git(repo, ['commit', '--quiet', '--allow-empty', '-m', message]);
-        const sha = await git(repo, ['rev-parse', 'HEAD']);
-        if (target !== current) await git(repo, ['checkout', '--quiet', current]);
-        return sha;
-      };
-      return { path: repo, initialCommit: await commit(files, 'initial commit'), commit };
+      return createTestRepository(path.join(repos, name), files, branch);
     },
     stop,
   };

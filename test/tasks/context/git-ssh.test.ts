@@ -23,6 +23,7 @@ import type { TriggeredRun, TriggeredRuns } from '../../../src/tasks/triggers/tr
 import type { GitTestRepository } from '../../helpers/git-server.ts';
 import { generateSshKey, startSshGitServer, type SshGitServer, type SshKeyPair } from '../../helpers/ssh-git-server.ts';
 import { closedPort } from './closed-port.ts';
+import { MemoryCursors } from '../../helpers/memory-cursors.ts';
 
 describe('ssh git locations', () => {
   test('ssh:// URLs and the scp-like form are git locations', async () => {
@@ -56,19 +57,6 @@ describe('ssh git locations', () => {
     assert.throws(() => parseGitLocation('ssh://host'), /not a valid ssh URL/);
   });
 });
-
-/** Compare-and-set cursors in memory, as the trigger store keeps them. */
-class MemoryCursors {
-  readonly cursors = new Map<string, string>();
-  async commitCursor(registry: string, task: string): Promise<string | null> {
-    return this.cursors.get(`${registry}/${task}`) ?? null;
-  }
-  async advanceCommitCursor(registry: string, task: string, expected: string | null, next: string): Promise<boolean> {
-    if ((this.cursors.get(`${registry}/${task}`) ?? null) !== expected) return false;
-    this.cursors.set(`${registry}/${task}`, next);
-    return true;
-  }
-}
 
 class RecordingRuns implements TriggeredRuns {
   readonly queued: Array<{ task: string; run: TriggeredRun }> = [];

@@ -15,6 +15,7 @@ import type { TaskTriggers } from '../../../src/tasks/triggers/trigger-config.ts
 import type { TriggeredRun, TriggeredRuns } from '../../../src/tasks/triggers/triggered-runs.ts';
 import { closedPort } from '../context/closed-port.ts';
 import { startGitServer, type GitServer, type GitTestRepository } from '../../helpers/git-server.ts';
+import { MemoryCursors } from '../../helpers/memory-cursors.ts';
 
 const TOKEN = 'ghp-poller-token-8e21c7';
 /** The test vault "seals" by prefixing, so a test can see what was unsealed. */
@@ -24,19 +25,6 @@ const vault = {
   isReference: (value: string): boolean => value.startsWith('vault://'),
   resolve: async (reference: string): Promise<string> => `resolved ${reference}`,
 };
-
-/** Compare-and-set cursors in memory, as the trigger store keeps them. */
-class MemoryCursors {
-  readonly cursors = new Map<string, string>();
-  async commitCursor(registry: string, task: string): Promise<string | null> {
-    return this.cursors.get(`${registry}/${task}`) ?? null;
-  }
-  async advanceCommitCursor(registry: string, task: string, expected: string | null, next: string): Promise<boolean> {
-    if ((this.cursors.get(`${registry}/${task}`) ?? null) !== expected) return false;
-    this.cursors.set(`${registry}/${task}`, next);
-    return true;
-  }
-}
 
 /** Records queued runs; serves a mutable list of tasks. */
 class RecordingRuns implements TriggeredRuns {
