@@ -264,7 +264,7 @@ export class ImportService {
         await meta.linkBlob(registry, repository, digest, size);
         // A collection that took the bytes just before this link committed leaves a link to
         // nothing: checked after the link, which a later collection would see and respect.
-        if (!(await store.stat(digest))) {
+        if (!(await meta.getBlobContent(digest)) && !(await store.stat(digest))) {
           await meta.unlinkBlob(registry, repository, digest);
           throw new ImportError(`blob ${digest} is no longer in this installation's storage`);
         }

@@ -36,6 +36,7 @@ import {
   type NewManifest,
   type Page,
   type ReferrerRecord,
+  type RepositoryBlobRecord,
   type RegistryRecord,
   type RegistrySettings,
   type RepositoryInfo,
@@ -162,11 +163,17 @@ function prepareQueries(db: Db) {
   return {
     // An upsert, not "insert or ignore": on PostgreSQL it waits for a garbage collection holding
     // the row and then inserts it afresh (see kysely-collection-store.ts).
-    upsertBlob: new PreparedQuery((p: { digest: string; size: number; now: string }) =>
+    upsertBlob: new PreparedQuery((p: { digest: string; size: number; now: string; content: Uint8Array | null }) =>
       db
         .insertInto('blobs')
-        .values({ digest: p.digest, size: p.size, created_at: p.now, linked_at: p.now })
-        .onConflict((oc) => oc.column('digest').doUpdateSet({ linked_at: p.now })),
+        .values({ digest: p.digest, size: p.size, created_at: p.now, linked_at: p.now, content: p.content })
+        .onConflict((oc) =>
+          oc.column('digest').doUpdateSet((eb) => ({ linked_at: p.now, content: eb.fn.coalesce('blobs.content', 'excluded.content') })),
+        ),
+    ),
+
+    blobContent: new PreparedQuery((p: { digest: string }) =>
+      db.selectFrom('blobs').select('content').where('digest', '=', p.digest).where('content', 'is not', null),
     ),
 
     upsertLink: new PreparedQuery((p: { repositoryId: number; digest: string; now: string }) =>
@@ -298,7 +305,7 @@ function prepareQueries(db: Db) {
         .selectFrom('repositories as r')
         .innerJoin('repository_blobs as rb', 'rb.repository_id', 'r.id')
         .innerJoin('blobs as b', 'b.digest', 'rb.digest')
-        .select(['b.size', 'rb.linked_at'])
+        .select(['b.size', 'rb.linked_at', 'b.content'])
         .where('r.registry', '=', p.registry)
         .where('r.name', '=', p.repository)
         .where('rb.digest', '=', p.digest),
@@ -428,9 +435,14 @@ export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
     return result.numDeletedRows > 0n;
   }
 
-  async getRepositoryBlob(registry: string, repository: string, digest: string): Promise<{ size: number; linkedAt: string } | undefined> {
+  async getRepositoryBlob(registry: string, repository: string, digest: string): Promise<RepositoryBlobRecord | undefined> {
     const { rows } = await this.#queries.repositoryBlob.execute(this.#db, { registry, repository, digest });
-    return rows[0] && { size: rows[0].size, linkedAt: rows[0].linked_at };
+    return rows[0] && { size: rows[0].size, linkedAt: rows[0].linked_at, content: rows[0].content ?? undefined };
+  }
+
+  async getBlobContent(digest: string): Promise<Buffer | undefined> {
+    const { rows } = await this.#queries.blobContent.execute(this.#db, { digest });
+    return rows[0]?.content ?? undefined;
   }
 
   async findRegistryBlob(registry: string, digest: string): Promise<{ size: number } | undefined> {
@@ -450,16 +462,22 @@ export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
       .executeTakeFirst();
   }
 
-  async linkBlob(registry: string, repository: string, digest: string, size: number): Promise<void> {
+  async linkBlob(registry: string, repository: string, digest: string, size: number, content?: Uint8Array): Promise<void> {
     const now = timestamp();
     await this.#transaction(async (trx) => {
       const repositoryId = await this.#ensureRepository(trx, registry, repository, now);
-      await this.#queries.upsertBlob.execute(trx, { digest, size, now });
+      await this.#queries.upsertBlob.execute(trx, { digest, size, now, content: content ?? null });
       await this.#queries.upsertLink.execute(trx, { repositoryId, digest, now });
     });
   }
 
-  async mountBlob(registry: string, repository: string, digest: string, from?: string): Promise<{ size: number } | undefined> {
+  async mountBlob(
+    registry: string,
+    repository: string,
+    digest: string,
+    from?: string,
+    options: { requireContent?: boolean } = {},
+  ): Promise<{ size: number } | undefined> {
     const now = timestamp();
     return await this.#transaction(async (trx) => {
       // The blob row first: a collection of this blob (which locks it for update) either
@@ -468,6 +486,7 @@ export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
         .selectFrom('blobs')
         .select('size')
         .where('digest', '=', digest)
+        .$if(options.requireContent === true, (qb) => qb.where('content', 'is not', null))
         .$if(this.#postgres, (qb) => qb.forShare())
         .executeTakeFirst();
       if (!blob) return undefined;

@@ -72,6 +72,13 @@ export interface PullableManifest extends Pick<ManifestRecord, 'digest' | 'media
 }
 
 /** A manifest as a descriptor in a referrers response. */
+export interface RepositoryBlobRecord {
+  size: number;
+  linkedAt: string;
+  /** The blob's bytes when they are kept in its row; undefined when they are in the blob store. */
+  content: Buffer | undefined;
+}
+
 export interface ReferrerRecord {
   digest: string;
   mediaType: string;
@@ -192,21 +199,29 @@ export interface MetaStore extends IdentityStore {
    */
   deleteRegistry(name: string): Promise<boolean>;
 
-  /** The blob's size and when its link was last made or confirmed, if it is linked into the repository. */
-  getRepositoryBlob(registry: string, repository: string, digest: string): Promise<{ size: number; linkedAt: string } | undefined>;
+  /**
+   * The blob's size, when its link was last made or confirmed, and its bytes if the blob is kept
+   * in its row (see `linkBlob`), if it is linked into the repository.
+   */
+  getRepositoryBlob(registry: string, repository: string, digest: string): Promise<RepositoryBlobRecord | undefined>;
+  /** The bytes of a blob kept in its row; undefined for any other blob, known or not. */
+  getBlobContent(digest: string): Promise<Buffer | undefined>;
   /** The blob's size if it is linked into any repository of the registry. */
   findRegistryBlob(registry: string, digest: string): Promise<{ size: number } | undefined>;
   /**
    * Records the blob (once per installation) and links it into the repository, creating the
-   * repository; the blob and the link count as linked now (see `linked_at` in schema.ts).
+   * repository; the blob and the link count as linked now (see `linked_at` in schema.ts). With
+   * `content`, the blob's bytes are kept in its row, written in the same transaction (a row that
+   * already has bytes keeps them).
    */
-  linkBlob(registry: string, repository: string, digest: string, size: number): Promise<void>;
+  linkBlob(registry: string, repository: string, digest: string, size: number, content?: Uint8Array): Promise<void>;
   /**
    * Links a blob already linked into `from` (or, without it, into any repository of the registry)
    * into `repository`, in one transaction with that check; undefined (and nothing linked) if it
-   * is linked there no longer.
+   * is linked there no longer. With `requireContent` (its bytes are not in the blob store), the
+   * blob's row must hold its bytes too.
    */
-  mountBlob(registry: string, repository: string, digest: string, from?: string): Promise<{ size: number } | undefined>;
+  mountBlob(registry: string, repository: string, digest: string, from?: string, options?: { requireContent?: boolean }): Promise<{ size: number } | undefined>;
   /** Marks the link as confirmed now (restarting its grace period); false if it is gone. */
   refreshBlobLink(registry: string, repository: string, digest: string): Promise<boolean>;
   /** Removes the blob's link from the repository; false if it was not linked. */

@@ -738,6 +738,19 @@ function mirrors(dialect: SqlDialect): Migration {
   };
 }
 
+/** Small blobs keep their bytes in their `blobs` row (see `services/inline-blobs.ts`). */
+function inlineBlobs(dialect: SqlDialect): Migration {
+  const types = columnTypes(dialect);
+  return {
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('blobs').addColumn('content', types.bytes).execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.alterTable('blobs').dropColumn('content').execute();
+    },
+  };
+}
+
 export function migrations(dialect: SqlDialect): Record<string, Migration> {
   return {
     '0001_registry_core': registryCore(dialect),
@@ -751,6 +764,7 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
     '0009_triggers': triggers(dialect),
     '0010_task_creator': taskCreator(),
     '0011_mirrors': mirrors(dialect),
+    '0012_inline_blobs': inlineBlobs(dialect),
   };
 }
 

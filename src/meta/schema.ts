@@ -145,8 +145,15 @@
  * mirror_history        each upstream digest through the gate (Staged, Validating with its run id,
  *   id (pk)             Promoted with its unique tag, Failed with why) and each RolledBack. Removed
  *                       with its mirror.
+ *
+ * Small blobs (migration 0012).
+ *
+ * blobs (added)         `content`: the bytes of a blob small enough to live in its row (see
+ *                       services/inline-blobs.ts), written in the transaction that links it, so
+ *                       pushing one costs one commit and no file; null for a blob whose bytes are
+ *                       in the blob store. The bytes go with the row (garbage collection).
  */
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 export interface RegistriesTable {
   name: string;
@@ -193,6 +200,8 @@ export interface BlobsTable {
   created_at: string;
   /** Nullable column (added by 0005, which filled it for existing rows); always written. */
   linked_at: string;
+  /** The bytes of a small blob kept in its row (0012); null for a blob stored in the blob store. */
+  content: ColumnType<Buffer | null, Uint8Array | null | undefined, Uint8Array | null>;
 }
 
 export interface RepositoryBlobsTable {

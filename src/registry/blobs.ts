@@ -23,9 +23,10 @@ export async function headBlob({ registry, params, services, reply }: RegistryCo
 }
 
 export async function getBlob({ registry, params, services, request, reply }: RegistryContext): Promise<void> {
-  const { size } = await services.blobs.stat(registry, params.name, params.ref);
+  const blob = await services.blobs.stat(registry, params.name, params.ref);
+  const size = blob.size;
   const range = parseByteRange(request.headers.range, size);
-  const reader = await services.blobs.openReader(params.ref);
+  const reader = await services.blobs.openReader(blob);
   reply
     .header('content-type', 'application/octet-stream')
     .header('docker-content-digest', params.ref)

@@ -1,10 +1,22 @@
-/** Reading and deleting blobs as a repository sees them: only blobs linked into it exist. */
+/**
+ * Reading and deleting blobs as a repository sees them: only blobs linked into it exist. A blob's
+ * bytes are in the blob store, or in its metadata row when it is small (see `inline-blobs.ts`).
+ */
 import { parseDigest } from '../oci/digest.ts';
 import { RegistryError } from '../oci/errors.ts';
 import { BlobNotFoundError, type BlobReader, type BlobStore } from '../store/blob-store.ts';
 import type { MetaStore } from '../meta/meta-store.ts';
+import { bufferBlobReader } from './inline-blobs.ts';
 
 export type { BlobReader } from '../store/blob-store.ts';
+
+/** A blob linked into a repository. */
+export interface RepositoryBlob {
+  digest: string;
+  size: number;
+  /** Its bytes, when they are kept in the metadata database. */
+  content: Buffer | undefined;
+}
 
 export interface BlobServiceOptions {
   /**
@@ -22,8 +34,8 @@ export class BlobService {
     private readonly options: BlobServiceOptions = { linkRefreshMs: 30 * 60_000 },
   ) {}
 
-  /** The blob's size; `BLOB_UNKNOWN` unless it is linked into the repository. */
-  async stat(registry: string, repository: string, digest: string): Promise<{ size: number }> {
+  /** The blob; `BLOB_UNKNOWN` unless it is linked into the repository. */
+  async stat(registry: string, repository: string, digest: string): Promise<RepositoryBlob> {
     parseDigest(digest);
     const blob = await this.meta.getRepositoryBlob(registry, repository, digest);
     if (!blob) throw blobUnknown(digest);
@@ -31,15 +43,16 @@ export class BlobService {
       // Collected between the two statements: answer as if it had gone a moment earlier.
       if (!(await this.meta.refreshBlobLink(registry, repository, digest))) throw blobUnknown(digest);
     }
-    return { size: blob.size };
+    return { digest, size: blob.size, content: blob.content };
   }
 
   /** The blob's bytes for positional reads (see `BlobReader`). */
-  async openReader(digest: string): Promise<BlobReader> {
+  async openReader(blob: RepositoryBlob): Promise<BlobReader> {
+    if (blob.content) return bufferBlobReader(blob.content);
     try {
-      return await this.store.openReader(digest);
+      return await this.store.openReader(blob.digest);
     } catch (error) {
-      if (error instanceof BlobNotFoundError) throw missingFromStorage(digest);
+      if (error instanceof BlobNotFoundError) throw missingFromStorage(blob.digest);
       throw error;
     }
   }

@@ -18,7 +18,8 @@
  *   2. adopt orphaned files: bytes in the store without a `blobs` row (left by a crash between
  *      publishing and linking) whose file is older than `before` get a row, linked at their mtime;
  *   3. collect blobs: rows older than `before`, linked nowhere, referenced by nothing — per batch
- *      in one transaction: lock the rows, check again, delete the rows, delete the bytes, commit;
+ *      in one transaction: lock the rows, check again, delete the rows (with the bytes of small
+ *      blobs kept in them), delete the bytes in the store, commit;
  *   4. expire upload sessions idle for longer than the uploads TTL.
  * A dry run performs only the reads of these steps and reports what a run would reclaim now.
  * Each step pages through keys in order with one transaction per page; the report lists every
@@ -35,6 +36,9 @@
  *     first: the bytes are deleted before the link commits, so the commit that follows finds
  *     them missing and republishes the copy. Either way the blob is linked and present before
  *     the client is told it was created.
+ *   - A small blob's upload links it with its bytes in the blob row, in one transaction (see
+ *     `inline-blobs.ts`; a row that has bytes keeps them). Link first: the collection sees it.
+ *     Collection first: the row, bytes and all, is gone before the link, which makes it anew.
  *   - A mount (`mountBlob`) takes the blob row, then checks its source link in the transaction
  *     that makes the new link: a collection that came first saw no links, so the mount finds no
  *     source and fails (the client uploads instead); otherwise the collection waits, then sees

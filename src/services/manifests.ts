@@ -119,21 +119,8 @@ export class ManifestService {
   private async platformOf(config: { mediaType: string; digest: string; size: number }): Promise<{ architecture: string | null; os: string | null } | undefined> {
     if (config.mediaType !== OCI_IMAGE_CONFIG && config.mediaType !== DOCKER_CONTAINER_CONFIG) return undefined;
     if (config.size > MAX_CONFIG_BYTES) return undefined;
-    let reader: BlobReader;
-    try {
-      reader = await this.store.openReader(config.digest);
-    } catch (error) {
-      if (error instanceof BlobNotFoundError) return undefined;
-      throw error;
-    }
-    let content: Buffer;
-    try {
-      if (reader.size > MAX_CONFIG_BYTES) return undefined;
-      content = Buffer.allocUnsafe(reader.size);
-      content = content.subarray(0, await reader.readInto(content, 0));
-    } finally {
-      await reader.close();
-    }
+    const content = (await this.meta.getBlobContent(config.digest)) ?? (await this.readStoredConfig(config.digest));
+    if (!content) return undefined;
     try {
       const document = JSON.parse(content.toString('utf8')) as { architecture?: unknown; os?: unknown };
       return {
@@ -142,6 +129,24 @@ export class ManifestService {
       };
     } catch {
       return undefined;
+    }
+  }
+
+  /** An image config's bytes from the blob store; undefined if absent or too large. */
+  private async readStoredConfig(digest: string): Promise<Buffer | undefined> {
+    let reader: BlobReader;
+    try {
+      reader = await this.store.openReader(digest);
+    } catch (error) {
+      if (error instanceof BlobNotFoundError) return undefined;
+      throw error;
+    }
+    try {
+      if (reader.size > MAX_CONFIG_BYTES) return undefined;
+      const content = Buffer.allocUnsafe(reader.size);
+      return content.subarray(0, await reader.readInto(content, 0));
+    } finally {
+      await reader.close();
     }
   }
 

@@ -9,14 +9,17 @@
  * bytes, so a session survives a restart. Sessions untouched for the TTL are reclaimed.
  *
  * A finished upload is published, linked, then committed (see `publishAndLink`), so that a
- * garbage collection running at the same time can never leave the link without its bytes.
+ * garbage collection running at the same time can never leave the link without its bytes. A small
+ * one is linked with its bytes instead (see `inline-blobs.ts`); when a single request carries the
+ * whole of it, its bytes never touch the blob store.
  */
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Hash } from 'node:crypto';
-import { createDigester, finishDigest, parseDigest, type DigestAlgorithm } from '../oci/digest.ts';
+import { createDigester, digestOf, finishDigest, parseDigest, type DigestAlgorithm } from '../oci/digest.ts';
 import { RegistryError } from '../oci/errors.ts';
 import type { BlobStore, UploadInfo, UploadWriter } from '../store/blob-store.ts';
 import type { MetaStore } from '../meta/meta-store.ts';
+import { INLINE_BLOB_MAX_BYTES, readIfSmall } from './inline-blobs.ts';
 import type { StorageQuota } from './quota.ts';
 
 export interface ContentRange {
@@ -42,6 +45,8 @@ export interface UploadServiceOptions {
   sessionKey: Buffer;
   /** Refuses blobs that would take their registry over its storage quota. */
   quota?: Pick<StorageQuota, 'admitBlob'>;
+  /** Blobs up to this size are kept in the metadata database (default `INLINE_BLOB_MAX_BYTES`). */
+  inlineMaxBytes?: number;
 }
 
 /** A session id: a UUID, then a MAC of registry, repository and UUID (22 base64url characters). */
@@ -93,7 +98,7 @@ export class UploadService {
     });
   }
 
-  /** Appends an optional final chunk, verifies the digest and publishes the blob. */
+  /** Appends an optional final chunk, verifies the digest and publishes (or, if small, keeps) the blob. */
   async complete(
     registry: string,
     repository: string,
@@ -106,16 +111,20 @@ export class UploadService {
     const parsed = parseDigest(digest);
     this.requireSession(registry, repository, id);
     return this.withSession(id, async (writer, state) => {
-      if (source) await this.appendChunk(writer, state, source, range);
-      await this.verify(writer, state, parsed.algorithm, digest);
+      const content = await this.receiveLast(writer, state, parsed.algorithm, digest, source, range);
       try {
-        await this.admit(registry, digest, writer.size);
+        await this.admit(registry, digest, content?.length ?? writer.size);
       } catch (error) {
         await writer.cancel();
         throw error;
       }
       this.sessions.delete(id);
-      await this.publishAndLink(registry, repository, digest, writer);
+      if (content) {
+        await this.meta.linkBlob(registry, repository, digest, content.length, content);
+        await writer.cancel();
+      } else {
+        await this.publishAndLink(registry, repository, digest, writer);
+      }
       return digest;
     });
   }
@@ -137,11 +146,18 @@ export class UploadService {
     source: AsyncIterable<Uint8Array>,
   ): Promise<string> {
     const parsed = parseDigest(digest);
+    const small = await readIfSmall(source, this.inlineMaxBytes);
+    if (small.content) {
+      verifyContent(small.content, parsed.algorithm, digest);
+      await this.admit(registry, digest, small.content.length);
+      await this.meta.linkBlob(registry, repository, digest, small.content.length, small.content);
+      return digest;
+    }
     const id = randomUUID();
     const writer = await this.store.openUpload(id);
     const state: SessionState = { hash: createDigester('sha256'), size: 0, busy: true };
     try {
-      await this.appendChunk(writer, state, source);
+      await this.appendChunk(writer, state, small.rest);
       await this.verify(writer, state, parsed.algorithm, digest);
       await this.admit(registry, digest, writer.size);
     } catch (error) {
@@ -162,10 +178,11 @@ export class UploadService {
    */
   async mount(registry: string, repository: string, digest: string, from: string | undefined): Promise<boolean> {
     parseDigest(digest);
-    if (!(await this.store.stat(digest))) return false;
-    // The source link is checked in the transaction that makes the new one, so a garbage
-    // collection that removed the blob meanwhile makes the mount fail instead of half-succeed.
-    return (await this.meta.mountBlob(registry, repository, digest, from)) !== undefined;
+    // Bytes not in the blob store must be in the blob's row. The source link is checked in the
+    // transaction that makes the new one, so a garbage collection that removed the blob
+    // meanwhile makes the mount fail instead of half-succeed.
+    const stored = (await this.store.stat(digest)) !== undefined;
+    return (await this.meta.mountBlob(registry, repository, digest, from, { requireContent: !stored })) !== undefined;
   }
 
   /** Sessions untouched for the TTL and not being written to by this node. */
@@ -209,6 +226,34 @@ export class UploadService {
       throw error;
     }
     await writer.commit(digest);
+  }
+
+  /**
+   * Receives the optional final chunk and verifies the digest. Returns the blob's bytes when it is
+   * small enough for the metadata database; a final chunk that is the whole of such a blob is
+   * never written to the blob store.
+   */
+  private async receiveLast(
+    writer: UploadWriter,
+    state: SessionState,
+    algorithm: DigestAlgorithm,
+    digest: string,
+    source: AsyncIterable<Uint8Array> | undefined,
+    range: ContentRange | undefined,
+  ): Promise<Buffer | undefined> {
+    let rest = source;
+    if (source && writer.size === 0 && (!range || range.start === 0)) {
+      const small = await readIfSmall(source, this.inlineMaxBytes);
+      if (small.content) {
+        if (range) checkChunkLength(small.content.length, range);
+        verifyContent(small.content, algorithm, digest);
+        return small.content;
+      }
+      rest = small.rest;
+    }
+    if (rest) await this.appendChunk(writer, state, rest, range);
+    await this.verify(writer, state, algorithm, digest);
+    return writer.size <= this.inlineMaxBytes ? await readWhole(writer) : undefined;
   }
 
   /** Checks the storage quota before anything is published (the caller discards a refused upload). */
@@ -276,7 +321,7 @@ export class UploadService {
       await writer.truncate(before);
       state.hash = snapshot;
       state.size = before;
-      throw new RegistryError('BLOB_UPLOAD_INVALID', `chunk has ${appended} bytes but Content-Range announced ${range.end - range.start + 1}`);
+      checkChunkLength(appended, range);
     }
   }
 
@@ -289,12 +334,39 @@ export class UploadService {
       for await (const chunk of writer.read()) hash.update(chunk as Buffer);
       actual = finishDigest(hash, algorithm);
     }
-    if (actual !== expected) {
-      throw new RegistryError('DIGEST_INVALID', `digest ${expected} does not match the uploaded content (${actual})`, {
-        detail: { expected, actual },
-      });
-    }
+    checkDigest(actual, expected);
   }
+
+  private get inlineMaxBytes(): number {
+    return this.options.inlineMaxBytes ?? INLINE_BLOB_MAX_BYTES;
+  }
+}
+
+function verifyContent(content: Buffer, algorithm: DigestAlgorithm, expected: string): void {
+  checkDigest(digestOf(content, algorithm), expected);
+}
+
+function checkDigest(actual: string, expected: string): void {
+  if (actual !== expected) {
+    throw new RegistryError('DIGEST_INVALID', `digest ${expected} does not match the uploaded content (${actual})`, {
+      detail: { expected, actual },
+    });
+  }
+}
+
+/** A chunk sent with `Content-Range` must have exactly the length the range announced. */
+function checkChunkLength(length: number, range: ContentRange): void {
+  const announced = range.end - range.start + 1;
+  if (length !== announced) {
+    throw new RegistryError('BLOB_UPLOAD_INVALID', `chunk has ${length} bytes but Content-Range announced ${announced}`);
+  }
+}
+
+/** The bytes of an upload small enough to be kept in the metadata database. */
+async function readWhole(writer: UploadWriter): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of writer.read()) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }
 
 async function* hashAlong(source: AsyncIterable<Uint8Array>, hash: Hash): AsyncIterable<Uint8Array> {

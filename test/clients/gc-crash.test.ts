@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { access, mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
+import { access, mkdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ownerAuthorization, startBerth, type BerthProcess } from '../helpers/berth-process.ts';
+import { storedBlobs } from '../helpers/stored-blobs.ts';
 
 const AUTH = { authorization: ownerAuthorization() };
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
@@ -76,14 +77,6 @@ function blobPath(berth: BerthProcess, digest: string): string {
   return join(berth.dataDir, 'storage', 'blobs', 'sha256', hex.slice(0, 2), hex);
 }
 
-async function storedBlobs(berth: BerthProcess): Promise<string[]> {
-  const root = join(berth.dataDir, 'storage', 'blobs', 'sha256');
-  const digests: string[] = [];
-  for (const prefix of await readdir(root)) {
-    for (const name of await readdir(join(root, prefix))) digests.push(`sha256:${name}`);
-  }
-  return digests.sort();
-}
 
 async function gcRun(berth: BerthProcess): Promise<Response> {
   return fetch(`${berth.url}/mgmt/v1/gc/runs`, { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body: '{}' });
@@ -100,6 +93,7 @@ describe('kill -9 during a garbage collection, then restart', () => {
   let berth: BerthProcess;
   const kept: Image[] = [];
   const garbage = new Set<string>();
+  const orphanFiles: string[] = [];
 
   before(async () => {
     berth = await startBerth({ env: { BERTH_GC_GRACE_PERIOD_SECONDS: String(GRACE_SECONDS) } });
@@ -112,7 +106,8 @@ describe('kill -9 during a garbage collection, then restart', () => {
     const base = blobOf(randomBytes(4096));
     for (let i = 0; i < IMAGES; i += 1) {
       const repo = `crash/gc${i % 4}`;
-      const image = await pushImage(berth, repo, `v${i}`, [blobOf(randomBytes(200)), base, blobOf(randomBytes(1000 + i))]);
+      // A small layer (kept in the metadata database) and a larger one (a file in the blob store).
+      const image = await pushImage(berth, repo, `v${i}`, [blobOf(randomBytes(200)), base, blobOf(randomBytes(40_000 + i))]);
       if (i % 4 === 0) {
         kept.push(image);
         continue;
@@ -129,18 +124,19 @@ describe('kill -9 during a garbage collection, then restart', () => {
       await writeFile(path, orphan.data, { mode: 0o444 });
       await utimes(path, old, old);
       garbage.add(orphan.digest);
+      orphanFiles.push(orphan.digest);
     }
     await new Promise((resolve) => setTimeout(resolve, GRACE_SECONDS * 1000 + 200));
   });
 
   test('POST /mgmt/v1/gc/runs, and kill -9 once the first blob is deleted', async (t) => {
-    const first = [...garbage].sort()[0]!;
+    const first = orphanFiles.sort()[0]!;
     const running = gcRun(berth).catch(() => undefined);
     const deadline = Date.now() + 60_000;
     while ((await exists(blobPath(berth, first))) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 1));
     await berth.kill9();
     await running;
-    const left = (await storedBlobs(berth)).filter((digest) => garbage.has(digest)).length;
+    const left = (await storedBlobs(berth.dataDir)).filter((digest) => garbage.has(digest)).length;
     t.diagnostic(`killed with ${left} of ${garbage.size} garbage blobs still stored`);
     assert.ok(left > 0, 'the collection was cut short');
     await berth.restart();
@@ -156,7 +152,7 @@ describe('kill -9 during a garbage collection, then restart', () => {
     const report = (await response.json()) as { deletedBlobs: { digest: string }[] };
     assert.ok(report.deletedBlobs.length > 0);
     const referenced = [...new Set(kept.flatMap((image) => image.blobs.map((blob) => blob.digest)))].sort();
-    assert.deepEqual(await storedBlobs(berth), referenced);
+    assert.deepEqual(await storedBlobs(berth.dataDir), referenced);
     for (const image of kept) await assertPullable(berth, image);
     const again = (await (await gcRun(berth)).json()) as { deletedBlobs: unknown[]; unlinkedBlobs: unknown[] };
     assert.deepEqual([again.deletedBlobs, again.unlinkedBlobs], [[], []]);

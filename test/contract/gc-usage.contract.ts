@@ -165,6 +165,19 @@ export function gcUsageContract(current: () => MetaStore): void {
       assert.ok(await store.getRepositoryBlob('contoso', 'app', used.digest));
     });
 
+    it('collects a small blob kept in its row with the row, and keeps a referenced one', async () => {
+      const store = current();
+      const [gone, used] = [blob('inline-gone'), blob('inline-used')];
+      await store.linkBlob('contoso', 'app', gone.digest, gone.size, Buffer.from('gone'));
+      await store.unlinkBlob('contoso', 'app', gone.digest);
+      await store.linkBlob('contoso', 'app', used.digest, used.size, Buffer.from('used'));
+      await pushImage('contoso', 'app', 'one', [used]);
+      const removed = await store.collection.collectBlobs([gone.digest, used.digest], later(), async () => {});
+      assert.deepEqual(removed, [{ digest: gone.digest, size: gone.size }]);
+      assert.equal(await store.getBlobContent(gone.digest), undefined);
+      assert.deepEqual(await store.getBlobContent(used.digest), Buffer.from('used'));
+    });
+
     it('keeps the rows when deleting the bytes fails', async () => {
       const store = current();
       const layer = blob('kept');

@@ -188,6 +188,44 @@ export function metaStoreContract(name: string, make: () => Promise<MetaStoreFix
           assert.equal((await store.getRepositoryBlob('contoso', repository, layer.digest))?.size, layer.size);
         }
       });
+
+      it('keeps the bytes of a small blob in its row, written with its link', async () => {
+        const config = Buffer.from('{"architecture":"amd64","os":"linux"}');
+        const inline = blob('inline');
+        await store.linkBlob('contoso', 'app', inline.digest, config.length, config);
+        assert.deepEqual(await store.getRepositoryBlob('contoso', 'app', inline.digest).then((found) => found?.content), config);
+        assert.deepEqual(await store.getBlobContent(inline.digest), config);
+        const empty = blob('empty');
+        await store.linkBlob('contoso', 'app', empty.digest, 0, Buffer.alloc(0));
+        assert.deepEqual(await store.getBlobContent(empty.digest), Buffer.alloc(0), 'an empty blob has bytes too');
+        const stored = blob('stored');
+        await store.linkBlob('contoso', 'app', stored.digest, stored.size);
+        assert.equal((await store.getRepositoryBlob('contoso', 'app', stored.digest))?.content, undefined);
+        assert.equal(await store.getBlobContent(stored.digest), undefined);
+        assert.equal(await store.getBlobContent(blob('unknown').digest), undefined);
+      });
+
+      it('gives a row its bytes once and never takes them away', async () => {
+        const bytes = Buffer.from('small');
+        const first = blob('first');
+        await store.linkBlob('contoso', 'app', first.digest, bytes.length);
+        await store.linkBlob('contoso', 'other', first.digest, bytes.length, bytes);
+        assert.deepEqual(await store.getBlobContent(first.digest), bytes, 'a row without bytes gets them');
+        await store.linkBlob('contoso', 'third', first.digest, bytes.length);
+        assert.deepEqual(await store.getBlobContent(first.digest), bytes, 'a link without bytes keeps them');
+        assert.deepEqual((await store.getRepositoryBlob('contoso', 'third', first.digest))?.content, bytes);
+      });
+
+      it('mounts a blob whose bytes are in its row only when asked to require them', async () => {
+        const inline = blob('inline-mount');
+        const stored = blob('stored-mount');
+        await store.linkBlob('contoso', 'app', inline.digest, 3, Buffer.from('abc'));
+        await store.linkBlob('contoso', 'app', stored.digest, stored.size);
+        assert.deepEqual(await store.mountBlob('contoso', 'copy', inline.digest, 'app', { requireContent: true }), { size: 3 });
+        assert.equal(await store.mountBlob('contoso', 'copy', stored.digest, 'app', { requireContent: true }), undefined);
+        assert.equal(await store.getRepositoryBlob('contoso', 'copy', stored.digest), undefined);
+        assert.deepEqual(await store.mountBlob('contoso', 'copy', stored.digest, 'app'), { size: stored.size });
+      });
     });
 
     describe('repositories without manifests', () => {

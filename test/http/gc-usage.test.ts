@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { openBlobStore, type BlobStore } from '../../src/store/index.ts';
 import type { GcReport } from '../../src/services/gc.ts';
 import { startTestBerth, type TestBerth } from '../helper.ts';
+import { storedBlobs } from '../helpers/stored-blobs.ts';
 import { assignRole, createUser, mgmt, mgmtOk } from '../helpers/identity.ts';
 import { assertError, blobOf, imageOf, pushBlob, pushImage, putManifest, randomBlob, sha256, type Blob, type Image } from '../helpers/oci-http.ts';
 
@@ -17,11 +18,6 @@ function storeOf(server: TestBerth): BlobStore {
   return openBlobStore({ driver: 'fs', root: path.join(server.dataDir, 'storage') });
 }
 
-async function storedBlobs(server: TestBerth): Promise<string[]> {
-  const digests: string[] = [];
-  for await (const digest of storeOf(server).list()) digests.push(digest);
-  return digests.sort();
-}
 
 async function gcRun(server: TestBerth, dryRun = false): Promise<GcReport> {
   return mgmtOk<GcReport>(server, 200, 'POST', '/gc/runs', { dryRun });
@@ -108,12 +104,12 @@ describe('berth gc run: online garbage collection', () => {
     );
     assert.deepEqual(dry.expiredUploads, [{ id: sessionId, size: 100 }]);
     assert.equal(dry.reclaimedBytes, garbage.reduce((total, blob) => total + blob.size, 0) + 100);
-    for (const blob of garbage) assert.ok((await storedBlobs(server)).includes(blob.digest), 'a dry run deletes nothing');
+    for (const blob of garbage) assert.ok((await storedBlobs(server.dataDir)).includes(blob.digest), 'a dry run deletes nothing');
 
     const real = await gcRun(server);
     assert.equal(real.dryRun, false);
     assert.deepEqual({ ...real, dryRun: true, startedAt: '', finishedAt: '' }, { ...dry, startedAt: '', finishedAt: '' });
-    const remaining = await storedBlobs(server);
+    const remaining = await storedBlobs(server.dataDir);
     for (const blob of garbage) assert.ok(!remaining.includes(blob.digest), `${blob.digest} reclaimed`);
     assert.deepEqual(remaining, digestsOf([kept]));
     await assertPullable(server, 'gc/app', 'new', kept);
@@ -215,7 +211,7 @@ describe('garbage collection during concurrent pushes', () => {
     await sleep(grace + 100);
     await gcRun(server);
     const referenced = digestsOf([...kept.map((entry) => entry.image), baseImage]);
-    assert.deepEqual(await storedBlobs(server), referenced, 'every referenced blob is stored, and nothing else');
+    assert.deepEqual(await storedBlobs(server.dataDir), referenced, 'every referenced blob is stored, and nothing else');
     for (const { repo, tag, image } of kept) await assertPullable(server, repo, tag, image);
   });
 
@@ -253,7 +249,7 @@ describe('berth show-usage and storage quota', () => {
     await sleep(GRACE_SECONDS * 1000 + 100);
     await gcRun(server);
     await assertPullable(server, 'usage/other', 'two', second);
-    const remaining = await storedBlobs(server);
+    const remaining = await storedBlobs(server.dataDir);
     assert.ok(!remaining.includes(first.layers[1]!.digest), "the deleted image's own layer is collected");
     assert.ok(remaining.includes(shared.digest), 'the shared layer stays');
   });

@@ -1,18 +1,17 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { OWNER, startTestBerth, type TestBerth } from '../helper.ts';
 import { assertError, imageOf, pushImage, randomBlob } from '../helpers/oci-http.ts';
+import { storedBlobs } from '../helpers/stored-blobs.ts';
 
 const run = promisify(execFile);
 const berthBin = path.resolve(import.meta.dirname, '../../bin/berth.js');
 
-async function countFiles(dir: string): Promise<number> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((entry) => entry.isFile()).length;
+async function countStored(server: TestBerth): Promise<number> {
+  return (await storedBlobs(server.dataDir)).length;
 }
 
 describe('many registries in one process', () => {
@@ -51,12 +50,11 @@ describe('many registries in one process', () => {
   it('blob bytes are stored once even when several registries hold them', async () => {
     const port = new URL(server.url).port;
     const layer = randomBlob(100_000);
-    const storage = path.join(server.dataDir, 'storage', 'blobs');
-    const before = await countFiles(storage);
+    const before = await countStored(server);
     await pushImage(server, 'shared', 'v1', imageOf({ layers: [layer] }), `contoso.localhost:${port}`);
-    const afterFirst = await countFiles(storage);
+    const afterFirst = await countStored(server);
     await pushImage(server, 'shared', 'v1', imageOf({ layers: [layer] }), `baseartifacts.localhost:${port}`);
-    const afterSecond = await countFiles(storage);
+    const afterSecond = await countStored(server);
     assert.equal(afterFirst - before, 2, 'config and layer');
     assert.equal(afterSecond - afterFirst, 1, 'only the new config; the layer is shared');
   });
