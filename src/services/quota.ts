@@ -8,8 +8,9 @@
  * Computing a registry's storage means summing over all its references, too dear for every push.
  * So each registry's figure is kept here as an estimate: recomputed at most every `refreshMs`,
  * and raised by what each admitted manifest adds (never lowered: deletes only make it high). A
- * push that fits the estimate passes at once; one that does not is checked against a freshly
- * computed figure. What a push adds is always computed exactly (a few indexed lookups).
+ * manifest that fits the estimate even if everything it lists were new passes at once, raising
+ * the estimate by that much; otherwise what it really adds is computed (a few indexed lookups)
+ * and, if that does not fit, checked against a freshly computed figure.
  *
  * Limits of the check: it is not serialised with the writes, so pushes racing at the limit may
  * each pass and together overshoot it by what they add; and what other nodes of a scale-out
@@ -49,6 +50,14 @@ export class StorageQuota {
 
   /** Refuses (`DENIED`, 403) a manifest whose new content would take the registry over its quota. */
   async admitManifest(registry: string, manifest: ContentSize, blobs: ContentSize[]): Promise<void> {
+    const cached = await this.#estimates.get(registry);
+    if (cached && cached.expires > Date.now()) {
+      const most = blobs.reduce((total, blob) => total + blob.size, manifest.size);
+      if (cached.used + most <= cached.quota) {
+        cached.used += most;
+        return;
+      }
+    }
     const added = await this.meta.usage.storageAddedBy(registry, { blobs, manifest });
     if (added === 0) return;
     const estimate = await this.#estimate(registry);
