@@ -417,10 +417,8 @@ class FsUploadWriter implements UploadWriter {
   }
 
   cancel(): Promise<void> {
-    return this.exclusive(async (handle) => {
-      await this.release(handle);
-      await removeFile(this.path);
-    });
+    // Removing the name does not wait for the file to be closed.
+    return this.exclusive((handle) => settleAll(this.release(handle), removeFile(this.path)));
   }
 
   /** Parks the writer for the session's next request when it is sound; otherwise shuts it. */
