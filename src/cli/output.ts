@@ -6,9 +6,9 @@
 import { search } from '@jmespath-community/jmespath';
 import Table from 'cli-table3';
 import { CliError } from './errors.ts';
+import type { OutputFormat } from './output-formats.ts';
 
-export const outputFormats = ['json', 'jsonc', 'table', 'tsv', 'none'] as const;
-export type OutputFormat = (typeof outputFormats)[number];
+export { outputFormats, type OutputFormat } from './output-formats.ts';
 
 /** A command's table view: the columns `az` shows for its objects, used when no `--query` is given. */
 export interface TableColumn {

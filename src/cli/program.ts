@@ -1,5 +1,5 @@
 /** The `berth` command tree: `serve` runs the server; the other verbs mirror `az acr` over HTTP. */
-import { Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { registerBuildCommand } from './commands/build.ts';
 import { registerConfigureCommand } from './commands/configure.ts';
 import { registerCredentialCommands } from './commands/credential.ts';
@@ -23,20 +23,10 @@ import { registerTokenCommands } from './commands/token.ts';
 import { registerUsageCommand } from './commands/usage.ts';
 import { registerUserCommands } from './commands/user.ts';
 import { registerWebhookCommands } from './commands/webhook.ts';
-import { outputFormats } from './output.ts';
+import { rootCommand } from './root-command.ts';
 
 export function buildProgram(): Command {
-  const program = new Command('berth')
-    .description('Berth: self-hosted container registries with build tasks')
-    .addOption(new Option('--server <url>', 'Berth server URL (default: $BERTH_SERVER, the configured server, or http://localhost:5000)'))
-    .addOption(new Option('-u, --username <name>', 'your Berth user name or service principal app id (default: $BERTH_USERNAME or configured)'))
-    .addOption(new Option('-p, --password <password>', 'its password (default: $BERTH_PASSWORD or configured)'))
-    .addOption(new Option('--ca-file <file>', "PEM file of the server's CA, e.g. a self-signed one (default: $BERTH_CA_FILE or configured)"))
-    .addOption(new Option('-o, --output <format>', 'output format').choices(outputFormats).default('json'))
-    .addOption(new Option('--query <jmespath>', 'JMESPath query applied to the result before it is printed'))
-    .configureHelp({ showGlobalOptions: true })
-    .showHelpAfterError('(add --help for usage and examples)')
-    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'ERROR: ')) });
+  const program = rootCommand();
 
   registerServeCommand(program);
   registerConfigureCommand(program);
