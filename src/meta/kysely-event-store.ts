@@ -66,6 +66,10 @@ function prepareQueries(db: Db) {
           origin: p.origin,
         }),
     ),
+
+    eventsAfter: new PreparedQuery((p: { after: number; limit: number }) =>
+      db.selectFrom('events').selectAll().where('sequence', '>', p.after).orderBy('sequence').limit(p.limit),
+    ),
   };
 }
 
@@ -109,7 +113,7 @@ export class KyselyEventStore implements EventStore {
   }
 
   async readAfter(after: number, limit: number): Promise<StoredEvent[]> {
-    const rows = await this.#db.selectFrom('events').selectAll().where('sequence', '>', after).orderBy('sequence').limit(limit).execute();
+    const { rows } = await this.#queries.eventsAfter.execute(this.#db, { after, limit });
     return rows.map(toStoredEvent);
   }
 

@@ -159,7 +159,7 @@ function toPullableManifest(row: PullRow): PullableManifest {
 }
 
 /** The queries on the registry's hot paths, compiled once per store. */
-function prepareQueries(db: Db) {
+function prepareQueries(db: Db, postgres: boolean) {
   return {
     // An upsert, not "insert or ignore": on PostgreSQL it waits for a garbage collection holding
     // the row and then inserts it afresh (see kysely-collection-store.ts).
@@ -233,6 +233,25 @@ function prepareQueries(db: Db) {
 
     blobLinkDigest: new PreparedQuery((p: { repositoryId: number; digest: string }) =>
       db.selectFrom('repository_blobs').select('digest').where('repository_id', '=', p.repositoryId).where('digest', '=', p.digest),
+    ),
+
+    /** The digest a tag points at, locked on PostgreSQL until the tag move commits. */
+    tagForMove: new PreparedQuery((p: { repositoryId: number; name: string }) =>
+      db
+        .selectFrom('tags')
+        .select('digest')
+        .where('repository_id', '=', p.repositoryId)
+        .where('name', '=', p.name)
+        .$if(postgres, (qb) => qb.forUpdate()),
+    ),
+
+    clearUntagged: new PreparedQuery((p: { repositoryId: number; digest: string }) =>
+      db
+        .updateTable('manifests')
+        .set({ untagged_at: null })
+        .where('repository_id', '=', p.repositoryId)
+        .where('digest', '=', p.digest)
+        .where('untagged_at', 'is not', null),
     ),
 
     upsertTag: new PreparedQuery((p: { repositoryId: number; name: string; digest: string; now: string }) =>
@@ -379,7 +398,7 @@ export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
     super(db);
     this.#db = db;
     this.#postgres = dialect === 'postgres';
-    this.#queries = prepareQueries(db);
+    this.#queries = prepareQueries(db, this.#postgres);
     this.events = new KyselyEventStore(db, dialect);
     this.webhooks = new KyselyWebhookStore(db, dialect);
     this.collection = new KyselyCollectionStore(db, dialect);
@@ -584,25 +603,11 @@ export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
 
       const movedFrom = new Set<string>();
       for (const name of tags) {
-        const previous = await trx
-          .selectFrom('tags')
-          .select('digest')
-          .where('repository_id', '=', repositoryId)
-          .where('name', '=', name)
-          .$if(this.#postgres, (qb) => qb.forUpdate())
-          .executeTakeFirst();
+        const previous = (await this.#queries.tagForMove.execute(trx, { repositoryId, name })).rows[0];
         if (previous && previous.digest !== manifest.digest) movedFrom.add(previous.digest);
         await this.#queries.upsertTag.execute(trx, { repositoryId, name, digest: manifest.digest, now });
       }
-      if (tags.length > 0) {
-        await trx
-          .updateTable('manifests')
-          .set({ untagged_at: null })
-          .where('repository_id', '=', repositoryId)
-          .where('digest', '=', manifest.digest)
-          .where('untagged_at', 'is not', null)
-          .execute();
-      }
+      if (tags.length > 0) await this.#queries.clearUntagged.execute(trx, { repositoryId, digest: manifest.digest });
       for (const digest of [...movedFrom].sort()) await this.#markIfUntagged(trx, repositoryId, digest, now);
       await this.events.append(
         trx,
