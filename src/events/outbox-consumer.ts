@@ -3,8 +3,8 @@
  * cursor in batches, hands each batch to its handler, then moves the cursor past it. The cursor
  * is stored when the loop idles for a poll interval or stops, and otherwise at most once per
  * poll interval. Events after the stored cursor are handed over again if the process dies, so
- * handlers must be idempotent — that is the price of at-least-once. The loop wakes when this
- * process commits events and otherwise polls (for events other nodes committed).
+ * handlers must be idempotent — that is the price of at-least-once. The loop wakes shortly after
+ * this process commits events and otherwise polls (for events other nodes committed).
  */
 import type { Logger } from 'pino';
 import type { EventStore, StoredEvent } from '../meta/event-store.ts';
@@ -20,12 +20,19 @@ export interface OutboxConsumerOptions {
 
 export type EventHandler = (events: StoredEvent[]) => Promise<void>;
 
+/**
+ * How long after a commit the loop wakes: the change's own response goes out first, and the
+ * events of a burst of pushes are read together rather than one wake-up each.
+ */
+const wakeDelayMs = 10;
+
 export class OutboxConsumer {
   readonly #events: EventStore;
   readonly #options: OutboxConsumerOptions;
   readonly #handle: EventHandler;
   readonly #wakeup = new Wakeup();
   #running: Promise<void> | undefined;
+  #wakeTimer: NodeJS.Timeout | undefined;
   #stopping = false;
   #unsubscribe: (() => void) | undefined;
 
@@ -37,7 +44,7 @@ export class OutboxConsumer {
 
   start(): void {
     if (this.#running) return;
-    this.#unsubscribe = this.#events.onAppended(() => this.#wakeup.wake());
+    this.#unsubscribe = this.#events.onAppended(() => this.#wakeSoon());
     this.#running = this.#loop();
   }
 
@@ -49,8 +56,16 @@ export class OutboxConsumer {
   async stop(): Promise<void> {
     this.#stopping = true;
     this.#unsubscribe?.();
+    clearTimeout(this.#wakeTimer);
     this.#wakeup.wake();
     await this.#running;
+  }
+
+  #wakeSoon(): void {
+    this.#wakeTimer ??= setTimeout(() => {
+      this.#wakeTimer = undefined;
+      this.#wakeup.wake();
+    }, wakeDelayMs);
   }
 
   async #loop(): Promise<void> {

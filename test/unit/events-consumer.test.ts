@@ -63,6 +63,24 @@ describe('outbox consumer', () => {
     assert.equal(outbox.cursors.get('test'), 7, 'the cursor is stored on stop');
   });
 
+  it('reads the events of a burst of commits together, soon after the burst', async () => {
+    const outbox = memoryOutbox();
+    const handled: number[][] = [];
+    const consumer = new OutboxConsumer(outbox.store, { name: 'test', batchSize: 100, pollMs: 60_000, logger }, async (batch) => {
+      handled.push(batch.map((event) => event.sequence));
+    });
+    consumer.start();
+    await sleep(20);
+    for (let i = 0; i < 5; i++) {
+      outbox.append(1);
+      // The next commit comes a moment later, as from another request.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await until(() => handled.flat().length === 5);
+    assert.deepEqual(handled, [[1, 2, 3, 4, 5]]);
+    await consumer.stop();
+  });
+
   it('starts after the stored cursor, and hands a failed batch over again', async () => {
     const outbox = memoryOutbox();
     outbox.append(4);
