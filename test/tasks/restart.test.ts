@@ -52,7 +52,7 @@ describe('task runs across a kill -9 of the server', () => {
   after(async () => berth?.stop());
 
   test('the interrupted run becomes Error, its leftovers are removed, and the next run succeeds', async () => {
-    const queued = await quickRun(`${registryHost}/base:1 sh -c "echo started; sleep 300"`);
+    const queued = await quickRun(`${registryHost}/base:1 sh -c "echo started; sleep 317"`);
     const running = await waitFor(queued.runId, (view) => view.status === 'Running', 60_000);
     assert.equal(running.status, 'Running');
     // Wait until the step's container is up, so the crash leaves one behind.
@@ -72,7 +72,8 @@ describe('task runs across a kill -9 of the server', () => {
     assert.equal(after.status, 'Error');
     assert.match(after.runErrorMessage ?? '', /restarted/);
     assert.deepEqual(await readdir(runsDir), [], 'the crashed run’s storage was removed at start-up');
-    const containers = await run('pgrep', ['-f', `sleep 300`], { allowFailure: true });
+    // Anchored, so that no other process of the machine that happens to sleep matches.
+    const containers = await run('pgrep', ['-f', '^sleep 317$'], { allowFailure: true });
     assert.equal(containers.stdout.trim(), '', 'the crashed run’s container was stopped');
 
     const next = await quickRun(`${registryHost}/base:1 echo after-restart`);
