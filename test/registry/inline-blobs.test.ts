@@ -118,6 +118,18 @@ describe('small blobs kept in the metadata database', () => {
     assert.equal(await hasFile(over.digest), true);
   });
 
+  it('an empty blob is kept too, and reads back empty', async () => {
+    const empty = randomBlob(0);
+    assert.equal((await server.request(`/v2/inline/empty/blobs/uploads/?digest=${empty.digest}`, { method: 'POST', body: empty.data })).status, 201);
+    const head = await server.request(`/v2/inline/empty/blobs/${empty.digest}`, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(head.headers.get('content-length'), '0');
+    const get = await server.request(`/v2/inline/empty/blobs/${empty.digest}`);
+    assert.equal(get.status, 200);
+    assert.equal((await get.arrayBuffer()).byteLength, 0);
+    assert.equal(await hasFile(empty.digest), false);
+  });
+
   it('a small blob mounts into another repository and stays readable there when its source lets go', async () => {
     const blob = randomBlob(800);
     assert.equal((await server.request(`/v2/inline/source/blobs/uploads/?digest=${blob.digest}`, { method: 'POST', body: blob.data })).status, 201);
