@@ -157,7 +157,7 @@ describe('bad input and faults end runs clearly and leave the server working', (
   });
 
   test('an unreachable git context fails the run clearly', async () => {
-    const url = `http://127.0.0.1:${await closedPort()}/x.git`;
+    const url = `http://127.0.0.1:${closedPort()}/x.git`;
     await expectFailed(['build', '-r', 'contoso', '-t', 'fromgit:1', url], /127\.0\.0\.1|connect|unreachable|refused/i);
     await expectFailed(['run', '-r', 'contoso', '-f', 'acr-task.yaml', url], /127\.0\.0\.1|connect|unreachable|refused/i);
   });

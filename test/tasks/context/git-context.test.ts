@@ -110,7 +110,7 @@ describe('git contexts', () => {
   });
 
   test('an unreachable host fails quickly and clearly', async () => {
-    const url = `http://127.0.0.1:${await closedPort()}/x.git`;
+    const url = `http://127.0.0.1:${closedPort()}/x.git`;
     const started = Date.now();
     const error = await contextError(`${url}#main`, TOKEN);
     assert.match(error.message, new RegExp(`^cannot reach ${url.replace(/[.]/g, '\\.')}: .*(refused|connect)`, 'i'));

@@ -222,7 +222,7 @@ describe('git contexts over ssh', () => {
   });
 
   test('an unreachable host and a missing repository', async () => {
-    const port = await closedPort();
+    const port = closedPort();
     const unreachable = await contextError(`ssh://root@127.0.0.1:${port}${repo.path}#main`, server.clientKey.privateKey);
     assert.equal(unreachable.message, `cannot reach ssh://root@127.0.0.1:${port}${repo.path}: connect to host 127.0.0.1 port ${port}: Connection refused`);
     const missing = await contextError(`${server.url('/srv/no-such-repo.git')}#main`, server.clientKey.privateKey);

@@ -106,7 +106,7 @@ describe('tarball contexts', () => {
   });
 
   test('an unreachable host and a stalled download fail clearly', async () => {
-    const url = `http://127.0.0.1:${await closedPort()}/context.tar.gz`;
+    const url = `http://127.0.0.1:${closedPort()}/context.tar.gz`;
     const { result: unreachable } = await fetchInto(url);
     await assert.rejects(unreachable, (error: Error) => error instanceof ContextError && error.message === `cannot reach ${url}: ECONNREFUSED`);
 

@@ -180,7 +180,7 @@ describe('git commit poller', () => {
   test('unreachable repositories and wrong tokens are logged once, without the token, and the loop goes on', async () => {
     const wrongToken = 'wrong-token-5b7f0a';
     startPoller([
-      taskOn('unreachable', `http://127.0.0.1:${await closedPort()}/gone.git#main`),
+      taskOn('unreachable', `http://127.0.0.1:${closedPort()}/gone.git#main`),
       taskOn('bad-token', `${server.url('app')}#main`, { token: wrongToken }),
       taskOn('missing-branch', `${server.url('app')}#no-such-branch`, { token: TOKEN }),
       taskOn('healthy', `${server.url('app')}#main`, { token: TOKEN }),
