@@ -80,7 +80,7 @@ export class RegistryClient {
     expectStatus(res, [201], `PUT upload ${digest}`);
   }
 
-  /** A small blob pushed as docker does: HEAD, then (if absent) POST and PUT with the body. */
+  /** A small blob: HEAD, then (if absent) POST and a PUT carrying the body. */
   async pushSmallBlob(repository: string, data: Buffer, digest: string): Promise<void> {
     if (await this.blobExists(repository, digest)) return;
     const location = await this.startUpload(repository);

@@ -1,6 +1,7 @@
 /**
- * Tiny unique images (one config, one layer, an OCI manifest) and pushing them the way docker
- * does: layer then config, each HEAD, POST, PUT with the digest; then the manifest PUT.
+ * Tiny unique images (one config, one layer, an OCI manifest) and pushing them in docker's order:
+ * layer then config, each a HEAD, a POST and a PUT with the digest and the body (docker itself
+ * sends the bytes in a PATCH before an empty PUT); then the manifest PUT.
  */
 import { randomBytes } from 'node:crypto';
 import { OCI_IMAGE_CONFIG, OCI_MANIFEST } from '../src/oci/media-types.ts';
