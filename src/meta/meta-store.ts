@@ -71,7 +71,7 @@ export interface PullableManifest extends Pick<ManifestRecord, 'digest' | 'media
   tagReadEnabled: boolean | null;
 }
 
-/** A manifest as a descriptor in a referrers response. */
+/** A blob linked into a repository. */
 export interface RepositoryBlobRecord {
   size: number;
   linkedAt: string;
@@ -79,6 +79,7 @@ export interface RepositoryBlobRecord {
   content: Buffer | undefined;
 }
 
+/** A manifest as a descriptor in a referrers response. */
 export interface ReferrerRecord {
   digest: string;
   mediaType: string;
