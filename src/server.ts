@@ -91,11 +91,12 @@ export async function buildBerth(config: Config, options: BuildOptions = {}): Pr
   const sessionKey = deriveKey(await loadInstallationSecret(secretKeyFile), 'upload sessions');
   const quota = new StorageQuota(meta);
   const uploads = new UploadService(meta, store, { ttlMs: config.uploads.ttlMinutes * 60_000, sessionKey, quota });
+  // Half the grace period; never less than a second, so a tiny grace does not turn reads into writes.
+  const blobs = new BlobService(meta, store, { linkRefreshMs: Math.max(1000, config.gc.gracePeriodSeconds * 500) });
   const services = {
-    // Half the grace period; never less than a second, so a tiny grace does not turn reads into writes.
-    blobs: new BlobService(meta, store, { linkRefreshMs: Math.max(1000, config.gc.gracePeriodSeconds * 500) }),
+    blobs,
     uploads,
-    manifests: new ManifestService(meta, store, quota),
+    manifests: new ManifestService(meta, blobs, quota),
   };
   const gc = new GarbageCollector(meta, store, uploads, { gracePeriodMs: config.gc.gracePeriodSeconds * 1000 });
   const webhookClient = new WebhookClient(new HeaderSeal(deriveKey(await loadInstallationSecret(secretKeyFile), 'webhook headers')), {
@@ -121,7 +122,7 @@ export async function buildBerth(config: Config, options: BuildOptions = {}): Pr
   const callers = new CallerResolver(auth.authenticator);
   const imports = new ImportService({
     meta,
-    store,
+    blobs,
     manifests: services.manifests,
     uploads,
     pipeline: importPipeline({ version }),

@@ -24,8 +24,8 @@ import type { OutboundPipeline } from '../outbound/pipeline.ts';
 import { registryAuthPolicy } from '../outbound/registry-auth.ts';
 import type { RegistryCredentials } from '../outbound/registry-challenge.ts';
 import { retryDecision, type RetryOptions } from '../outbound/retry.ts';
+import type { BlobService } from '../services/blobs.ts';
 import type { ManifestService } from '../services/manifests.ts';
-import type { BlobStore } from '../store/blob-store.ts';
 import type { UploadService } from '../services/uploads.ts';
 import { InstallationSource } from './installation-source.ts';
 import { ImportJobs, type ImportJob } from './jobs.ts';
@@ -64,7 +64,7 @@ export interface ImportPlan {
 
 export interface ImportServiceOptions {
   meta: MetaStore;
-  store: BlobStore;
+  blobs: BlobService;
   manifests: ManifestService;
   uploads: UploadService;
   /** The outbound pipeline to remote sources (request id, user agent, retry, timeout); auth is added per import. */
@@ -258,13 +258,13 @@ export class ImportService {
   }
 
   private sink(registry: string, repository: string): BlobSink {
-    const { meta, store, uploads } = this.options;
+    const { meta, blobs, uploads } = this.options;
     return {
       async link(digest, size) {
         await meta.linkBlob(registry, repository, digest, size);
         // A collection that took the bytes just before this link committed leaves a link to
         // nothing: checked after the link, which a later collection would see and respect.
-        if (!(await meta.getBlobContent(digest)) && !(await store.stat(digest))) {
+        if (!(await blobs.isStored(digest))) {
           await meta.unlinkBlob(registry, repository, digest);
           throw new ImportError(`blob ${digest} is no longer in this installation's storage`);
         }

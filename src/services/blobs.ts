@@ -57,6 +57,26 @@ export class BlobService {
     }
   }
 
+  /**
+   * The bytes of any blob of the installation, wherever they are kept (its row, else the blob
+   * store), for the server's own reads; undefined if the installation has none.
+   */
+  async openByDigest(digest: string): Promise<BlobReader | undefined> {
+    const content = await this.meta.getBlobContent(digest);
+    if (content) return bufferBlobReader(content);
+    try {
+      return await this.store.openReader(digest);
+    } catch (error) {
+      if (error instanceof BlobNotFoundError) return undefined;
+      throw error;
+    }
+  }
+
+  /** Whether the installation holds the blob's bytes, in its row or in the blob store. */
+  async isStored(digest: string): Promise<boolean> {
+    return (await this.meta.getBlobContent(digest)) !== undefined || (await this.store.stat(digest)) !== undefined;
+  }
+
   /** Unlinks the blob from the repository; its bytes stay while anything else refers to them. */
   async delete(registry: string, repository: string, digest: string): Promise<void> {
     parseDigest(digest);

@@ -9,9 +9,9 @@ import { assertTag, type ManifestReference } from '../oci/names.ts';
 import { DOCKER_CONTAINER_CONFIG, OCI_IMAGE_CONFIG } from '../oci/media-types.ts';
 import type { ChangeOrigin } from '../meta/event-store.ts';
 import { MissingReferencesError, type ManifestRecord, type MetaStore, type Page, type PullableManifest, type ReferrerRecord } from '../meta/meta-store.ts';
-import { BlobNotFoundError, type BlobReader, type BlobStore } from '../store/blob-store.ts';
 import type { StorageQuota } from './quota.ts';
 import { AcceptDecisions } from './accept-decisions.ts';
+import type { BlobService } from './blobs.ts';
 import { LockGuard, type QuarantineAccess } from './locks.ts';
 import { ManifestContentCache } from './manifest-content-cache.ts';
 
@@ -43,7 +43,7 @@ export class ManifestService {
 
   constructor(
     private readonly meta: MetaStore,
-    private readonly store: BlobStore,
+    private readonly blobs: BlobService,
     /** Refuses manifests whose new content would take their registry over its storage quota. */
     private readonly quota?: Pick<StorageQuota, 'admitManifest'>,
   ) {
@@ -119,7 +119,7 @@ export class ManifestService {
   private async platformOf(config: { mediaType: string; digest: string; size: number }): Promise<{ architecture: string | null; os: string | null } | undefined> {
     if (config.mediaType !== OCI_IMAGE_CONFIG && config.mediaType !== DOCKER_CONTAINER_CONFIG) return undefined;
     if (config.size > MAX_CONFIG_BYTES) return undefined;
-    const content = (await this.meta.getBlobContent(config.digest)) ?? (await this.readStoredConfig(config.digest));
+    const content = await this.readConfig(config.digest);
     if (!content) return undefined;
     try {
       const document = JSON.parse(content.toString('utf8')) as { architecture?: unknown; os?: unknown };
@@ -132,15 +132,10 @@ export class ManifestService {
     }
   }
 
-  /** An image config's bytes from the blob store; undefined if absent or too large. */
-  private async readStoredConfig(digest: string): Promise<Buffer | undefined> {
-    let reader: BlobReader;
-    try {
-      reader = await this.store.openReader(digest);
-    } catch (error) {
-      if (error instanceof BlobNotFoundError) return undefined;
-      throw error;
-    }
+  /** An image config's bytes; undefined if absent or too large. */
+  private async readConfig(digest: string): Promise<Buffer | undefined> {
+    const reader = await this.blobs.openByDigest(digest);
+    if (!reader) return undefined;
     try {
       if (reader.size > MAX_CONFIG_BYTES) return undefined;
       const content = Buffer.allocUnsafe(reader.size);

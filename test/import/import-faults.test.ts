@@ -16,6 +16,7 @@ import { ImportService } from '../../src/import/import-service.ts';
 import { importPipeline } from '../../src/import/outbound.ts';
 import { openMetaStore } from '../../src/meta/index.ts';
 import type { MetaStore } from '../../src/meta/meta-store.ts';
+import { BlobService } from '../../src/services/blobs.ts';
 import { ManifestService } from '../../src/services/manifests.ts';
 import { UploadService } from '../../src/services/uploads.ts';
 import { openBlobStore } from '../../src/store/index.ts';
@@ -67,10 +68,11 @@ describe('import faults against a scripted source registry', () => {
     meta = await openMetaStore({ url: `sqlite:${path.join(dir, 'berth.db')}` });
     await meta.createRegistry('default');
     const store = openBlobStore({ driver: 'fs', root: path.join(dir, 'storage') });
+    const blobs = new BlobService(meta, store);
     service = new ImportService({
       meta,
-      store,
-      manifests: new ManifestService(meta, store),
+      blobs,
+      manifests: new ManifestService(meta, blobs),
       uploads: new UploadService(meta, store, { ttlMs: 3600_000, sessionKey: randomBytes(32) }),
       pipeline: importPipeline({ version: 'test', headersTimeoutMs: 2_000 }),
       installationRegistryOf: async () => undefined,
