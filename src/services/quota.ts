@@ -50,18 +50,15 @@ export class StorageQuota {
 
   /** Refuses (`DENIED`, 403) a manifest whose new content would take the registry over its quota. */
   async admitManifest(registry: string, manifest: ContentSize, blobs: ContentSize[]): Promise<void> {
-    const cached = await this.#estimates.get(registry);
-    if (cached && cached.expires > Date.now()) {
-      const most = blobs.reduce((total, blob) => total + blob.size, manifest.size);
-      if (cached.used + most <= cached.quota) {
-        cached.used += most;
-        return;
-      }
+    const estimate = await this.#estimate(registry);
+    if (!estimate) return;
+    const most = blobs.reduce((total, blob) => total + blob.size, manifest.size);
+    if (estimate.used + most <= estimate.quota) {
+      estimate.used += most;
+      return;
     }
     const added = await this.meta.usage.storageAddedBy(registry, { blobs, manifest });
     if (added === 0) return;
-    const estimate = await this.#estimate(registry);
-    if (!estimate) return;
     if (estimate.used + added <= estimate.quota) {
       estimate.used += added;
       return;
