@@ -158,6 +158,31 @@ function toPullableManifest(row: PullRow): PullableManifest {
   };
 }
 
+// Type aliases, not interfaces: prepared-query parameters must be plain records.
+type TagAddress = { registry: string; repository: string; tag: string };
+type DigestAddress = { registry: string; repository: string; digest: string };
+
+/** The manifest a repository's tag points at: `m`, with its tag `t` and repository `r`. */
+function manifestAtTag(db: Db, p: TagAddress) {
+  return db
+    .selectFrom('repositories as r')
+    .innerJoin('tags as t', 't.repository_id', 'r.id')
+    .innerJoin('manifests as m', (join) => join.onRef('m.repository_id', '=', 't.repository_id').onRef('m.digest', '=', 't.digest'))
+    .where('r.registry', '=', p.registry)
+    .where('r.name', '=', p.repository)
+    .where('t.name', '=', p.tag);
+}
+
+/** A repository's manifest by digest: `m`, with its repository `r`. */
+function manifestAtDigest(db: Db, p: DigestAddress) {
+  return db
+    .selectFrom('repositories as r')
+    .innerJoin('manifests as m', 'm.repository_id', 'r.id')
+    .where('r.registry', '=', p.registry)
+    .where('r.name', '=', p.repository)
+    .where('m.digest', '=', p.digest);
+}
+
 /** The queries on the registry's hot paths, compiled once per store. */
 function prepareQueries(db: Db, postgres: boolean) {
   return {
@@ -273,51 +298,15 @@ function prepareQueries(db: Db, postgres: boolean) {
         .where('name', '=', p.repository),
     ),
 
-    manifestByTag: new PreparedQuery((p: { registry: string; repository: string; tag: string }) =>
-      db
-        .selectFrom('repositories as r')
-        .innerJoin('tags as t', 't.repository_id', 'r.id')
-        .innerJoin('manifests as m', (join) =>
-          join.onRef('m.repository_id', '=', 't.repository_id').onRef('m.digest', '=', 't.digest'),
-        )
-        .select(manifestColumns)
-        .where('r.registry', '=', p.registry)
-        .where('r.name', '=', p.repository)
-        .where('t.name', '=', p.tag),
+    manifestByTag: new PreparedQuery((p: TagAddress) => manifestAtTag(db, p).select(manifestColumns)),
+
+    manifestByDigest: new PreparedQuery((p: DigestAddress) => manifestAtDigest(db, p).select(manifestColumns)),
+
+    pullableByTag: new PreparedQuery((p: TagAddress) =>
+      manifestAtTag(db, p).select([...pullColumns, 't.read_enabled as tag_read_enabled']),
     ),
 
-    manifestByDigest: new PreparedQuery((p: { registry: string; repository: string; digest: string }) =>
-      db
-        .selectFrom('repositories as r')
-        .innerJoin('manifests as m', 'm.repository_id', 'r.id')
-        .select(manifestColumns)
-        .where('r.registry', '=', p.registry)
-        .where('r.name', '=', p.repository)
-        .where('m.digest', '=', p.digest),
-    ),
-
-    pullableByTag: new PreparedQuery((p: { registry: string; repository: string; tag: string }) =>
-      db
-        .selectFrom('repositories as r')
-        .innerJoin('tags as t', 't.repository_id', 'r.id')
-        .innerJoin('manifests as m', (join) =>
-          join.onRef('m.repository_id', '=', 't.repository_id').onRef('m.digest', '=', 't.digest'),
-        )
-        .select([...pullColumns, 't.read_enabled as tag_read_enabled'])
-        .where('r.registry', '=', p.registry)
-        .where('r.name', '=', p.repository)
-        .where('t.name', '=', p.tag),
-    ),
-
-    pullableByDigest: new PreparedQuery((p: { registry: string; repository: string; digest: string }) =>
-      db
-        .selectFrom('repositories as r')
-        .innerJoin('manifests as m', 'm.repository_id', 'r.id')
-        .select(pullColumns)
-        .where('r.registry', '=', p.registry)
-        .where('r.name', '=', p.repository)
-        .where('m.digest', '=', p.digest),
-    ),
+    pullableByDigest: new PreparedQuery((p: DigestAddress) => manifestAtDigest(db, p).select(pullColumns)),
 
     repositoryBlob: new PreparedQuery((p: { registry: string; repository: string; digest: string }) =>
       db

@@ -25,7 +25,7 @@ export async function headBlob({ registry, params, services, reply }: RegistryCo
 
 export async function getBlob({ registry, params, services, request, reply }: RegistryContext): Promise<void> {
   const blob = await services.blobs.stat(registry, params.name, params.ref);
-  const size = blob.size;
+  const { size } = blob;
   const range = parseByteRange(request.headers.range, size);
   const reader = await services.blobs.openReader(blob);
   reply
