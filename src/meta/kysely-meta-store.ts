@@ -28,6 +28,7 @@ import {
   RegistryNotFoundError,
   skuLimits,
   type DeleteManifestResult,
+  type EndedUpload,
   type ListingPage,
   type ManifestDetail,
   type ManifestRecord,
@@ -196,6 +197,12 @@ function prepareQueries(db: Db, postgres: boolean) {
           oc.column('digest').doUpdateSet((eb) => ({ linked_at: p.now, content: eb.fn.coalesce('blobs.content', 'excluded.content') })),
         ),
     ),
+
+    endUpload: new PreparedQuery((p: { id: string; until: string }) =>
+      db.insertInto('ended_uploads').values({ id: p.id, until: p.until }).onConflict((oc) => oc.column('id').doNothing()),
+    ),
+
+    endedUpload: new PreparedQuery((p: { id: string }) => db.selectFrom('ended_uploads').select('id').where('id', '=', p.id)),
 
     blobContent: new PreparedQuery((p: { digest: string }) =>
       db.selectFrom('blobs').select('content').where('digest', '=', p.digest).where('content', 'is not', null),
@@ -470,13 +477,27 @@ export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
       .executeTakeFirst();
   }
 
-  async linkBlob(registry: string, repository: string, digest: string, size: number, content?: Uint8Array): Promise<void> {
+  async linkBlob(registry: string, repository: string, digest: string, size: number, content?: Uint8Array, ended?: EndedUpload): Promise<void> {
     const now = timestamp();
     await this.#transaction(async (trx) => {
       const repositoryId = await this.#ensureRepository(trx, registry, repository, now);
       await this.#queries.upsertBlob.execute(trx, { digest, size, now, content: content ?? null });
       await this.#queries.upsertLink.execute(trx, { repositoryId, digest, now });
+      if (ended) await this.#queries.endUpload.execute(trx, { id: ended.id, until: ended.until.toISOString() });
     });
+  }
+
+  async endUpload(ended: EndedUpload): Promise<void> {
+    await this.#queries.endUpload.execute(this.#db, { id: ended.id, until: ended.until.toISOString() });
+  }
+
+  async isUploadEnded(id: string): Promise<boolean> {
+    return (await this.#queries.endedUpload.execute(this.#db, { id })).rows.length > 0;
+  }
+
+  async forgetEndedUploads(now: Date): Promise<number> {
+    const result = await this.#db.deleteFrom('ended_uploads').where('until', '<', now.toISOString()).executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 
   async mountBlob(

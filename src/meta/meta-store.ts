@@ -80,6 +80,15 @@ export interface RepositoryBlobRecord {
 }
 
 /** A manifest as a descriptor in a referrers response. */
+/**
+ * An upload session that ended (finished or cancelled), remembered until `until`: up to then its
+ * id would still open a session without stored bytes (see services/uploads.ts).
+ */
+export interface EndedUpload {
+  id: string;
+  until: Date;
+}
+
 export interface ReferrerRecord {
   digest: string;
   mediaType: string;
@@ -213,9 +222,16 @@ export interface MetaStore extends IdentityStore {
    * Records the blob (once per installation) and links it into the repository, creating the
    * repository; the blob and the link count as linked now (see `linked_at` in schema.ts). With
    * `content`, the blob's bytes are kept in its row, written in the same transaction (a row that
-   * already has bytes keeps them).
+   * already has bytes keeps them). With `ended`, the upload session that delivered the blob is
+   * recorded as ended in that transaction too.
    */
-  linkBlob(registry: string, repository: string, digest: string, size: number, content?: Uint8Array): Promise<void>;
+  linkBlob(registry: string, repository: string, digest: string, size: number, content?: Uint8Array, ended?: EndedUpload): Promise<void>;
+  /** Records an upload session as ended (recording it again changes nothing). */
+  endUpload(ended: EndedUpload): Promise<void>;
+  /** Whether the upload session was recorded as ended and is still remembered. */
+  isUploadEnded(id: string): Promise<boolean>;
+  /** Forgets ended upload sessions remembered until before `now`; returns how many. */
+  forgetEndedUploads(now: Date): Promise<number>;
   /**
    * Links a blob already linked into `from` (or, without it, into any repository of the registry)
    * into `repository`, in one transaction with that check; undefined (and nothing linked) if it

@@ -751,6 +751,23 @@ function inlineBlobs(dialect: SqlDialect): Migration {
   };
 }
 
+/** Upload sessions that ended while their ids could still open a session without bytes (see services/uploads.ts). */
+function endedUploads(): Migration {
+  return {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('ended_uploads')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('until', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('ended_uploads_until_idx').on('ended_uploads').column('until').execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropTable('ended_uploads').execute();
+    },
+  };
+}
+
 export function migrations(dialect: SqlDialect): Record<string, Migration> {
   return {
     '0001_registry_core': registryCore(dialect),
@@ -765,6 +782,7 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
     '0010_task_creator': taskCreator(),
     '0011_mirrors': mirrors(dialect),
     '0012_inline_blobs': inlineBlobs(dialect),
+    '0013_ended_uploads': endedUploads(),
   };
 }
 

@@ -204,6 +204,13 @@ export interface BlobsTable {
   content: ColumnType<Buffer | null, Uint8Array | null | undefined, Uint8Array | null>;
 }
 
+/** Upload sessions that ended, while their ids could still open a session (0013). */
+export interface EndedUploadsTable {
+  id: string;
+  /** ISO time after which the id opens nothing anyway and the row may go. */
+  until: string;
+}
+
 export interface RepositoryBlobsTable {
   repository_id: number;
   digest: string;
@@ -523,6 +530,7 @@ export interface Database {
   repositories: RepositoriesTable;
   blobs: BlobsTable;
   repository_blobs: RepositoryBlobsTable;
+  ended_uploads: EndedUploadsTable;
   manifests: ManifestsTable;
   manifest_references: ManifestReferencesTable;
   tags: TagsTable;

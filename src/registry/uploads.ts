@@ -51,7 +51,7 @@ export async function startUpload({ registry, params, services, request, reply, 
     const stored = await services.uploads.putMonolithic(registry, params.name, digest, body(request));
     return sendBlobCreated(reply, params.name, stored);
   }
-  const upload = await services.uploads.start(registry, params.name);
+  const upload = services.uploads.start(registry, params.name);
   sendUploadState(reply, params.name, upload, 202);
 }
 

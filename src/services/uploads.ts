@@ -2,11 +2,16 @@
  * Blob upload sessions: open, append chunks in order, finish under a verified digest, cancel,
  * mount from another repository, and monolithic pushes.
  *
- * A session is nothing but its bytes in the blob store: no metadata row, so opening one costs no
- * durable commit. Its id binds it to its registry and repository (`<uuid>-<keyed MAC>`), so a
- * session of one repository is unknown to every other. The sha256 state of an open session is
- * kept in memory while bytes flow; after a restart (or any doubt) it is rebuilt from the stored
- * bytes, so a session survives a restart. Sessions untouched for the TTL are reclaimed.
+ * Opening a session stores nothing: its id is a time-ordered UUID (version 7, so it carries the
+ * time it was opened) followed by a keyed MAC of registry, repository and UUID, so any node can
+ * tell a session it issued from a forged one, and a session of one repository is unknown to every
+ * other. A session's bytes go to the blob store with its first chunk; until then it is open
+ * without bytes for the TTL after it was opened, unless it ended meanwhile: finishing and
+ * cancelling record the id as ended in the metadata store, remembered until that TTL is over.
+ * A session with bytes is known by them; sessions untouched for the TTL are reclaimed.
+ *
+ * The sha256 state of an open session is kept in memory while bytes flow; after a restart (or
+ * any doubt) it is rebuilt from the stored bytes, so a session survives a restart.
  *
  * A finished upload is published, linked, then committed (see `publishAndLink`), so that a
  * garbage collection running at the same time can never leave the link without its bytes. A small
@@ -14,11 +19,12 @@
  * whole of it, its bytes never touch the blob store.
  */
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { v7 as uuidV7 } from 'uuid';
 import type { Hash } from 'node:crypto';
 import { createDigester, digestOf, finishDigest, parseDigest, type DigestAlgorithm } from '../oci/digest.ts';
 import { RegistryError } from '../oci/errors.ts';
 import type { BlobStore, UploadInfo, UploadWriter } from '../store/blob-store.ts';
-import type { MetaStore } from '../meta/meta-store.ts';
+import type { EndedUpload, MetaStore } from '../meta/meta-store.ts';
 import { INLINE_BLOB_MAX_BYTES, readIfSmall } from './inline-blobs.ts';
 import type { StorageQuota } from './quota.ts';
 
@@ -39,7 +45,7 @@ interface SessionState {
 }
 
 export interface UploadServiceOptions {
-  /** Sessions untouched for this long are abandoned and reclaimed. */
+  /** Sessions untouched for this long are abandoned and reclaimed; one without bytes expires this long after it was opened. */
   ttlMs: number;
   /** Key of the MAC that binds a session id to its repository (the same on every node). */
   sessionKey: Buffer;
@@ -47,35 +53,52 @@ export interface UploadServiceOptions {
   quota?: Pick<StorageQuota, 'admitBlob'>;
   /** Blobs up to this size are kept in the metadata database (default `INLINE_BLOB_MAX_BYTES`). */
   inlineMaxBytes?: number;
+  /** The time in ms since the epoch (default `Date.now`). */
+  now?: () => number;
 }
 
 /** A session id: a UUID, then a MAC of registry, repository and UUID (22 base64url characters). */
-const sessionIdPattern = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})-([A-Za-z0-9_-]{22})$/;
+const sessionIdPattern = /^([0-9a-f]{8}-[0-9a-f]{4}-([0-9a-f])[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12})-([A-Za-z0-9_-]{22})$/;
 
 export function isSessionId(id: string): boolean {
   return sessionIdPattern.test(id);
 }
 
+/**
+ * When the session `id` was opened, from its version 7 UUID (the first 48 bits are ms since the
+ * epoch); undefined for an id of any other form, which is known only by its stored bytes.
+ */
+function openedAt(id: string): number | undefined {
+  const match = sessionIdPattern.exec(id);
+  if (match?.[2] !== '7') return undefined;
+  return Number.parseInt(match[1]!.replaceAll('-', '').slice(0, 12), 16);
+}
+
 export class UploadService {
   private readonly sessions = new Map<string, SessionState>();
+  private readonly now: () => number;
 
   constructor(
     private readonly meta: MetaStore,
     private readonly store: BlobStore,
     private readonly options: UploadServiceOptions,
-  ) {}
+  ) {
+    this.now = options.now ?? Date.now;
+  }
 
-  async start(registry: string, repository: string): Promise<UploadStatus> {
-    const uuid = randomUUID();
-    const id = `${uuid}-${this.mac(registry, repository, uuid)}`;
-    await (await this.store.openUpload(id)).close();
-    this.sessions.set(id, { hash: createDigester('sha256'), size: 0, busy: false });
-    return { id, size: 0 };
+  /** Opens a session; nothing is stored until its first bytes arrive. */
+  start(registry: string, repository: string): UploadStatus {
+    const uuid = uuidV7({ msecs: this.now() });
+    return { id: `${uuid}-${this.mac(registry, repository, uuid)}`, size: 0 };
   }
 
   async status(registry: string, repository: string, id: string): Promise<UploadStatus> {
     this.requireSession(registry, repository, id);
-    const writer = await this.store.openUpload(id, { create: false });
+    const writer = await this.openStored(id);
+    if (!writer) {
+      await this.requireOpenWithoutBytes(id);
+      return { id, size: 0 };
+    }
     try {
       return { id, size: writer.size };
     } finally {
@@ -92,7 +115,9 @@ export class UploadService {
     range?: ContentRange,
   ): Promise<UploadStatus> {
     this.requireSession(registry, repository, id);
-    return this.withSession(id, async (writer, state) => {
+    this.requireIdle(id);
+    const writer = await this.openWriter(id);
+    return this.withSession(id, writer, async (state) => {
       await this.appendChunk(writer, state, source, range);
       return { id, size: writer.size };
     });
@@ -110,8 +135,32 @@ export class UploadService {
     if (!digest) throw new RegistryError('DIGEST_INVALID', 'the digest query parameter is required');
     const parsed = parseDigest(digest);
     this.requireSession(registry, repository, id);
-    return this.withSession(id, async (writer, state) => {
-      const content = await this.receiveLast(writer, state, parsed.algorithm, digest, source, range);
+    this.requireIdle(id);
+    const ended = this.ending(id);
+    const stored = await this.openStored(id);
+    if (!stored) await this.requireOpenWithoutBytes(id);
+    let rest = source;
+    if (!stored || stored.size === 0) {
+      // The final chunk may be the whole blob: a small one is kept without touching the blob store.
+      const whole = await wholeIfSmall(source, range, this.inlineMaxBytes);
+      if (whole.content) {
+        try {
+          verifyContent(whole.content, parsed.algorithm, digest);
+          await this.admit(registry, digest, whole.content.length);
+          this.sessions.delete(id);
+          await this.meta.linkBlob(registry, repository, digest, whole.content.length, whole.content, ended);
+        } catch (error) {
+          await stored?.close();
+          throw error;
+        }
+        await stored?.cancel();
+        return digest;
+      }
+      rest = whole.rest;
+    }
+    const writer = stored ?? (await this.store.openUpload(id));
+    return this.withSession(id, writer, async (state) => {
+      const content = await this.receiveLast(writer, state, parsed.algorithm, digest, rest, range);
       try {
         await this.admit(registry, digest, content?.length ?? writer.size);
       } catch (error) {
@@ -120,22 +169,26 @@ export class UploadService {
       }
       this.sessions.delete(id);
       if (content) {
-        await this.meta.linkBlob(registry, repository, digest, content.length, content);
+        await this.meta.linkBlob(registry, repository, digest, content.length, content, ended);
         await writer.cancel();
       } else {
-        await this.publishAndLink(registry, repository, digest, writer);
+        await this.publishAndLink(registry, repository, digest, writer, ended);
       }
       return digest;
     });
   }
 
+  /**
+   * Ends the session and discards its bytes. (Should the process die between the two, a session
+   * without bytes would count as open again until its TTL is over.)
+   */
   async cancel(registry: string, repository: string, id: string): Promise<void> {
     this.requireSession(registry, repository, id);
-    if (this.sessions.get(id)?.busy) {
-      throw new RegistryError('BLOB_UPLOAD_INVALID', 'another request is writing to this upload');
-    }
+    this.requireIdle(id);
     this.sessions.delete(id);
-    if (!(await this.store.deleteUpload(id))) throw unknownUpload(id);
+    if (!(await this.store.deleteUpload(id))) await this.requireOpenWithoutBytes(id);
+    const ended = this.ending(id);
+    if (ended) await this.meta.endUpload(ended);
   }
 
   /** A whole blob in one request (`POST ...?digest=`): its bytes go through a session no client sees. */
@@ -153,6 +206,7 @@ export class UploadService {
       await this.meta.linkBlob(registry, repository, digest, small.content.length, small.content);
       return digest;
     }
+    // A version 4 UUID: no client can present it, and it never counts as open without bytes.
     const id = randomUUID();
     const writer = await this.store.openUpload(id);
     const state: SessionState = { hash: createDigester('sha256'), size: 0, busy: true };
@@ -185,8 +239,8 @@ export class UploadService {
     return (await this.meta.mountBlob(registry, repository, digest, from, { requireContent: !stored })) !== undefined;
   }
 
-  /** Sessions untouched for the TTL and not being written to by this node. */
-  async listAbandoned(now = Date.now()): Promise<UploadInfo[]> {
+  /** Sessions with stored bytes untouched for the TTL and not being written to by this node. */
+  async listAbandoned(now = this.now()): Promise<UploadInfo[]> {
     const cutoff = new Date(now - this.options.ttlMs);
     const abandoned: UploadInfo[] = [];
     for await (const upload of this.store.listUploads()) {
@@ -195,31 +249,36 @@ export class UploadService {
     return abandoned;
   }
 
-  /** Reclaims the bytes of sessions untouched for the TTL; returns those removed. */
-  async expireAbandonedUploads(now = Date.now()): Promise<UploadInfo[]> {
+  /**
+   * Reclaims the bytes of sessions untouched for the TTL, and forgets ended sessions whose TTL is
+   * over; returns the sessions whose bytes were removed.
+   */
+  async expireAbandonedUploads(now = this.now()): Promise<UploadInfo[]> {
     const removed: UploadInfo[] = [];
     for (const upload of await this.listAbandoned(now)) {
       if (this.sessions.get(upload.id)?.busy) continue;
       this.sessions.delete(upload.id);
       if (await this.store.deleteUpload(upload.id)) removed.push(upload);
     }
+    await this.meta.forgetEndedUploads(new Date(now));
     return removed;
   }
 
   /** Reclaims the bytes of sessions untouched for the TTL; returns how many. */
-  async expireAbandoned(now = Date.now()): Promise<number> {
+  async expireAbandoned(now = this.now()): Promise<number> {
     return (await this.expireAbandonedUploads(now)).length;
   }
 
   /**
-   * Publishes the verified upload as blob `digest`, links it into the repository, and commits:
-   * the upload keeps its own copy of the bytes until after the link, so if a garbage collection
-   * deleted the blob before the link was made (see services/gc.ts) the commit publishes it again.
+   * Publishes the verified upload as blob `digest`, links it into the repository (ending the
+   * session, when it is one a client sees), and commits: the upload keeps its own copy of the
+   * bytes until after the link, so if a garbage collection deleted the blob before the link was
+   * made (see services/gc.ts) the commit publishes it again.
    */
-  private async publishAndLink(registry: string, repository: string, digest: string, writer: UploadWriter): Promise<void> {
+  private async publishAndLink(registry: string, repository: string, digest: string, writer: UploadWriter, ended?: EndedUpload): Promise<void> {
     try {
       await writer.publish(digest);
-      await this.meta.linkBlob(registry, repository, digest, writer.size);
+      await this.meta.linkBlob(registry, repository, digest, writer.size, undefined, ended);
     } catch (error) {
       // Its bytes may be the blob's now: the session must not take more.
       await writer.cancel();
@@ -230,8 +289,7 @@ export class UploadService {
 
   /**
    * Receives the optional final chunk and verifies the digest. Returns the blob's bytes when it is
-   * small enough for the metadata database; a final chunk that is the whole of such a blob is
-   * never written to the blob store.
+   * small enough for the metadata database.
    */
   private async receiveLast(
     writer: UploadWriter,
@@ -241,17 +299,7 @@ export class UploadService {
     source: AsyncIterable<Uint8Array> | undefined,
     range: ContentRange | undefined,
   ): Promise<Buffer | undefined> {
-    let rest = source;
-    if (source && writer.size === 0 && (!range || range.start === 0)) {
-      const small = await readIfSmall(source, this.inlineMaxBytes);
-      if (small.content) {
-        if (range) checkChunkLength(small.content.length, range);
-        verifyContent(small.content, algorithm, digest);
-        return small.content;
-      }
-      rest = small.rest;
-    }
-    if (rest) await this.appendChunk(writer, state, rest, range);
+    if (source) await this.appendChunk(writer, state, source, range);
     await this.verify(writer, state, algorithm, digest);
     return writer.size <= this.inlineMaxBytes ? await readWhole(writer) : undefined;
   }
@@ -265,31 +313,70 @@ export class UploadService {
   private requireSession(registry: string, repository: string, id: string): void {
     const match = sessionIdPattern.exec(id);
     const expected = match ? Buffer.from(this.mac(registry, repository, match[1]!)) : undefined;
-    const presented = match ? Buffer.from(match[2]!) : undefined;
+    const presented = match ? Buffer.from(match[3]!) : undefined;
     if (!expected || !presented || !timingSafeEqual(expected, presented)) throw unknownUpload(id);
+  }
+
+  /** A session without stored bytes is open for the TTL after it was opened, unless it ended. */
+  private async requireOpenWithoutBytes(id: string): Promise<void> {
+    const opened = openedAt(id);
+    const now = this.now();
+    if (opened === undefined || opened > now + CLOCK_SKEW_MS || now - opened >= this.options.ttlMs) throw unknownUpload(id);
+    if (await this.meta.isUploadEnded(id)) throw unknownUpload(id);
+  }
+
+  /** What to record when the session ends: remembered while its id could still open a session. */
+  private ending(id: string): EndedUpload | undefined {
+    const opened = openedAt(id);
+    return opened === undefined ? undefined : { id, until: new Date(opened + this.options.ttlMs + CLOCK_SKEW_MS) };
+  }
+
+  /** One request at a time writes to a session on this node. */
+  private requireIdle(id: string): void {
+    if (this.sessions.get(id)?.busy) {
+      throw new RegistryError('BLOB_UPLOAD_INVALID', 'another request is writing to this upload');
+    }
+  }
+
+  /** The writer of the session's stored bytes; undefined when it has none. */
+  private async openStored(id: string): Promise<UploadWriter | undefined> {
+    try {
+      return await this.store.openUpload(id, { create: false });
+    } catch (error) {
+      if (error instanceof RegistryError && error.code === 'BLOB_UPLOAD_UNKNOWN') return undefined;
+      throw error;
+    }
+  }
+
+  /** The session's writer, storing its bytes from now on if it had none. */
+  private async openWriter(id: string): Promise<UploadWriter> {
+    const stored = await this.openStored(id);
+    if (stored) return stored;
+    await this.requireOpenWithoutBytes(id);
+    return await this.store.openUpload(id);
   }
 
   private mac(registry: string, repository: string, uuid: string): string {
     return createHmac('sha256', this.options.sessionKey).update(`${registry}\n${repository}\n${uuid}`).digest('base64url').slice(0, 22);
   }
 
-  /** Runs `work` with the session's writer and an up-to-date hash state, one request at a time. */
-  private async withSession<T>(id: string, work: (writer: UploadWriter, state: SessionState) => Promise<T>): Promise<T> {
-    const existing = this.sessions.get(id);
-    if (existing?.busy) {
-      throw new RegistryError('BLOB_UPLOAD_INVALID', 'another request is writing to this upload');
-    }
-    const writer = await this.store.openUpload(id, { create: false });
-    let state = existing;
-    if (!state || state.size !== writer.size) {
-      state = { hash: createDigester('sha256'), size: 0, busy: false };
-      this.sessions.set(id, state);
-      for await (const chunk of writer.read()) state.hash.update(chunk as Buffer);
-      state.size = writer.size;
+  /** Runs `work` with an up-to-date hash state of the session `writer` belongs to, then closes the writer. */
+  private async withSession<T>(id: string, writer: UploadWriter, work: (state: SessionState) => Promise<T>): Promise<T> {
+    let state = this.sessions.get(id);
+    try {
+      if (!state || state.size !== writer.size) {
+        state = { hash: createDigester('sha256'), size: 0, busy: false };
+        this.sessions.set(id, state);
+        for await (const chunk of writer.read()) state.hash.update(chunk as Buffer);
+        state.size = writer.size;
+      }
+    } catch (error) {
+      await writer.close();
+      throw error;
     }
     state.busy = true;
     try {
-      return await work(writer, state);
+      return await work(state);
     } catch (error) {
       // The in-memory hash may have seen bytes that never reached the store: rebuild it next time.
       if (this.sessions.get(id) === state) this.sessions.delete(id);
@@ -340,6 +427,26 @@ export class UploadService {
   private get inlineMaxBytes(): number {
     return this.options.inlineMaxBytes ?? INLINE_BLOB_MAX_BYTES;
   }
+}
+
+/** How far ahead of this node's clock another node's may be. */
+const CLOCK_SKEW_MS = 5 * 60_000;
+
+/**
+ * The final chunk of a session without bytes, when it is the whole of a small blob (no chunk is an
+ * empty blob); otherwise what is left of the chunk to store.
+ */
+async function wholeIfSmall(
+  source: AsyncIterable<Uint8Array> | undefined,
+  range: ContentRange | undefined,
+  maxBytes: number,
+): Promise<{ content: Buffer; rest?: undefined } | { content?: undefined; rest: AsyncIterable<Uint8Array> | undefined }> {
+  if (!source) return { content: Buffer.alloc(0) };
+  if (range && range.start !== 0) return { rest: source };
+  const small = await readIfSmall(source, maxBytes);
+  if (!small.content) return { rest: small.rest };
+  if (range) checkChunkLength(small.content.length, range);
+  return { content: small.content };
 }
 
 function verifyContent(content: Buffer, algorithm: DigestAlgorithm, expected: string): void {

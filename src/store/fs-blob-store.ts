@@ -33,7 +33,7 @@
  * stays open for a while for the session's next request (`ParkedWriters`), and is used again
  * only if its file has not changed meanwhile.
  */
-import { constants, createReadStream, fstatSync } from 'node:fs';
+import { constants, createReadStream, existsSync, fstatSync } from 'node:fs';
 import { link, mkdir, open, opendir, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
@@ -144,6 +144,9 @@ export class FsBlobStore implements BlobStore {
     const parked = this.parkedUploads.take(id);
     if (parked?.stillCurrent()) return parked;
     await parked?.shut();
+    // Most sessions have no file yet when asked (every session starts without bytes): the name
+    // lookup, answered from the directory cache, spares them a trip through the thread pool.
+    if (options.create === false && !existsSync(path)) throw Object.assign(new Error('upload not found'), { code: 'ENOENT' });
     const host: WriterHost = {
       publish: (digest) => this.publish(path, digest),
       link: (digest, durable) => this.publishLink(path, digest, durable),

@@ -228,6 +228,31 @@ export function metaStoreContract(name: string, make: () => Promise<MetaStoreFix
       });
     });
 
+    describe('ended upload sessions', () => {
+      it('remembers an ended session until its time is over, recording it twice changing nothing', async () => {
+        const until = new Date('2030-01-02T00:00:00.000Z');
+        assert.equal(await store.isUploadEnded('session-a'), false);
+        await store.endUpload({ id: 'session-a', until });
+        await store.endUpload({ id: 'session-a', until });
+        await store.endUpload({ id: 'session-b', until: new Date('2030-01-01T00:00:00.000Z') });
+        assert.equal(await store.isUploadEnded('session-a'), true);
+        assert.equal(await store.forgetEndedUploads(new Date('2030-01-01T12:00:00.000Z')), 1);
+        assert.equal(await store.isUploadEnded('session-b'), false);
+        assert.equal(await store.isUploadEnded('session-a'), true);
+        assert.equal(await store.forgetEndedUploads(new Date('2030-01-03T00:00:00.000Z')), 1);
+        assert.equal(await store.isUploadEnded('session-a'), false);
+      });
+
+      it('ends the session that delivered a blob in the transaction that links it', async () => {
+        const linked = blob('ended-link');
+        const until = new Date(Date.now() + 3600_000);
+        await store.linkBlob('contoso', 'app', linked.digest, 3, Buffer.from('abc'), { id: 'session-c', until });
+        assert.equal(await store.isUploadEnded('session-c'), true);
+        await assert.rejects(store.linkBlob('nowhere', 'app', linked.digest, 3, undefined, { id: 'session-d', until }), RegistryNotFoundError);
+        assert.equal(await store.isUploadEnded('session-d'), false, 'a link that failed ends nothing');
+      });
+    });
+
     describe('repositories without manifests', () => {
       it('are not listed while they hold only blobs', async () => {
         await store.linkBlob('contoso', 'blobs-only', blob('b').digest, 1);

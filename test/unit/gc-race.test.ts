@@ -80,7 +80,7 @@ describe('garbage collection racing uploads and mounts', () => {
         const { data, digest } = await garbage();
         let report: GcReport | undefined;
         beforeNext = { method: 'linkBlob', run: async () => (report = await gc.run()) };
-        const started = await uploads.start('contoso', 'app');
+        const started = uploads.start('contoso', 'app');
         await uploads.complete('contoso', 'app', started.id, digest, bytes(data));
         assert.deepEqual(report!.deletedBlobs.map((blob) => blob.digest), [digest], 'the collection took the old copy');
         assert.ok(await meta.getRepositoryBlob('contoso', 'app', digest));

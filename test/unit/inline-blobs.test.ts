@@ -84,7 +84,7 @@ describe('uploads and the inline limit', () => {
     assert.deepEqual(await readBlob(store, digest), data);
     assert.equal(await meta.getBlobContent(digest), undefined);
 
-    const session = await uploads.start('contoso', 'app');
+    const session = uploads.start('contoso', 'app');
     const other = randomBytes(250);
     await uploads.complete('contoso', 'app', session.id, digestOf(other), chunks(other.subarray(0, 90), other.subarray(90)));
     assert.deepEqual(await readBlob(store, digestOf(other)), other);
