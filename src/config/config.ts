@@ -31,7 +31,7 @@ export const configSchema = z
       .refine((tls) => !(tls.selfSigned && tls.cert), 'choose either a certificate or a self-signed one, not both'),
     uploads: z
       .object({
-        /** Sessions idle longer than this are abandoned and their bytes reclaimed. */
+        /** Sessions idle longer than this are abandoned and their bytes reclaimed; one that never received bytes ends this long after it was opened. */
         ttlMinutes: z.number().int().positive().default(24 * 60),
         sweepIntervalMinutes: z.number().positive().default(15),
       })
