@@ -1,8 +1,20 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createHash } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
 import { startTestBerth, type TestBerth } from '../helper.ts';
-import { assertError, pushBlob, randomBlob, sha256 } from '../helpers/oci-http.ts';
+import { assertError, blobOf, pushBlob, randomBlob, sha256 } from '../helpers/oci-http.ts';
+
+/** The upload files the server keeps (sessions that have received bytes). */
+async function uploadFiles(dataDir: string): Promise<string[]> {
+  try {
+    return await readdir(path.join(dataDir, 'storage', 'uploads'));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}
 
 describe('uploads: /v2/<name>/blobs/uploads/', () => {
   let server: TestBerth;
@@ -149,6 +161,74 @@ describe('uploads: /v2/<name>/blobs/uploads/', () => {
       const get = await server.request(`/v2/${repo}/blobs/${blob.digest}`);
       assert.equal(sha256(Buffer.from(await get.arrayBuffer())), blob.digest);
     }
+  });
+
+  it('a new session stores nothing until its first bytes; a small blob sent whole never does', async () => {
+    const before = await uploadFiles(server.dataDir);
+    const location = await open('sessions/lazy');
+    assert.deepEqual(await uploadFiles(server.dataDir), before);
+    const status = await server.request(location);
+    assert.equal(status.status, 204);
+    assert.equal(status.headers.get('range'), '0-0');
+    const blob = randomBlob(2000);
+    const put = await server.request(`${location}?digest=${blob.digest}`, { method: 'PUT', body: blob.data });
+    assert.equal(put.status, 201);
+    assert.deepEqual(await uploadFiles(server.dataDir), before);
+    const get = await server.request(`/v2/sessions/lazy/blobs/${blob.digest}`);
+    assert.deepEqual(Buffer.from(await get.arrayBuffer()), blob.data);
+  });
+
+  it('the first PATCH stores the bytes; the session then reports them', async () => {
+    const location = await open('sessions/patched');
+    const blob = randomBlob(100_000);
+    const patch = await server.request(location, { method: 'PATCH', body: blob.data.subarray(0, 60_000), headers: { 'content-range': '0-59999' } });
+    assert.equal(patch.status, 202);
+    assert.equal(patch.headers.get('range'), '0-59999');
+    assert.equal((await server.request(location)).headers.get('range'), '0-59999');
+    const put = await server.request(`${location}?digest=${blob.digest}`, { method: 'PUT', body: blob.data.subarray(60_000) });
+    assert.equal(put.status, 201);
+  });
+
+  it('a PUT without a body on a new session is the empty blob', async () => {
+    const empty = blobOf('');
+    const location = await open('sessions/empty');
+    await assertError(await server.request(`${location}?digest=${randomBlob(1).digest}`, { method: 'PUT' }), 400, 'DIGEST_INVALID');
+    const put = await server.request(`${location}?digest=${empty.digest}`, { method: 'PUT' });
+    assert.equal(put.status, 201, 'a refused digest leaves the session open');
+    assert.equal((await server.request(`/v2/sessions/empty/blobs/${empty.digest}`, { method: 'HEAD' })).headers.get('content-length'), '0');
+  });
+
+  it('a first chunk that does not start at 0 is refused with the range the session has', async () => {
+    const location = await open('sessions/order');
+    const response = await server.request(location, { method: 'PATCH', body: 'abc', headers: { 'content-range': '5-7' } });
+    await assertError(response, 416, 'BLOB_UPLOAD_INVALID');
+    assert.equal((await server.request(location)).status, 204);
+  });
+
+  for (const [label, size] of [
+    ['a small blob', 500],
+    ['a blob in the blob store', 50_000],
+  ] as const) {
+    it(`a finished session is unknown afterwards (${label})`, async () => {
+      const blob = randomBlob(size);
+      const location = await open('sessions/finished');
+      assert.equal((await server.request(`${location}?digest=${blob.digest}`, { method: 'PUT', body: blob.data })).status, 201);
+      await assertError(await server.request(location), 404, 'BLOB_UPLOAD_UNKNOWN');
+      await assertError(await server.request(location, { method: 'PATCH', body: 'more' }), 404, 'BLOB_UPLOAD_UNKNOWN');
+      await assertError(await server.request(`${location}?digest=${blob.digest}`, { method: 'PUT', body: blob.data }), 404, 'BLOB_UPLOAD_UNKNOWN');
+      await assertError(await server.request(location, { method: 'DELETE' }), 404, 'BLOB_UPLOAD_UNKNOWN');
+    });
+  }
+
+  it('a cancelled session with bytes is unknown afterwards, and its bytes are gone', async () => {
+    const before = await uploadFiles(server.dataDir);
+    const location = await open('sessions/cancelled');
+    await server.request(location, { method: 'PATCH', body: randomBlob(1000).data });
+    assert.equal((await uploadFiles(server.dataDir)).length, before.length + 1);
+    assert.equal((await server.request(location, { method: 'DELETE' })).status, 204);
+    assert.deepEqual(await uploadFiles(server.dataDir), before);
+    await assertError(await server.request(location), 404, 'BLOB_UPLOAD_UNKNOWN');
+    await assertError(await server.request(location, { method: 'PATCH', body: 'x' }), 404, 'BLOB_UPLOAD_UNKNOWN');
   });
 
   it('abandoned sessions have their bytes reclaimed', async () => {
