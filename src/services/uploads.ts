@@ -64,14 +64,14 @@ export function isSessionId(id: string): boolean {
   return sessionIdPattern.test(id);
 }
 
-/**
- * When the session `id` was opened, from its version 7 UUID (the first 48 bits are ms since the
- * epoch); undefined for an id of any other form, which is known only by its stored bytes.
- */
-function openedAt(id: string): number | undefined {
-  const match = sessionIdPattern.exec(id);
-  if (match?.[2] !== '7') return undefined;
-  return Number.parseInt(match[1]!.replaceAll('-', '').slice(0, 12), 16);
+/** A session id a request presented, checked against its registry and repository. */
+interface Session {
+  id: string;
+  /**
+   * When it was opened, from its version 7 UUID (the first 48 bits are ms since the epoch);
+   * undefined for a UUID of any other version, whose session is known only by its stored bytes.
+   */
+  openedAt: number | undefined;
 }
 
 export class UploadService {
@@ -93,10 +93,10 @@ export class UploadService {
   }
 
   async status(registry: string, repository: string, id: string): Promise<UploadStatus> {
-    this.requireSession(registry, repository, id);
+    const session = this.requireSession(registry, repository, id);
     const writer = await this.openStored(id);
     if (!writer) {
-      await this.requireOpenWithoutBytes(id);
+      await this.requireOpenWithoutBytes(session);
       return { id, size: 0 };
     }
     try {
@@ -114,9 +114,9 @@ export class UploadService {
     source: AsyncIterable<Uint8Array>,
     range?: ContentRange,
   ): Promise<UploadStatus> {
-    this.requireSession(registry, repository, id);
+    const session = this.requireSession(registry, repository, id);
     this.requireIdle(id);
-    const writer = await this.openWriter(id);
+    const writer = await this.openWriter(session);
     return this.withSession(id, writer, async (state) => {
       await this.appendChunk(writer, state, source, range);
       return { id, size: writer.size };
@@ -134,25 +134,23 @@ export class UploadService {
   ): Promise<string> {
     if (!digest) throw new RegistryError('DIGEST_INVALID', 'the digest query parameter is required');
     const parsed = parseDigest(digest);
-    this.requireSession(registry, repository, id);
+    const session = this.requireSession(registry, repository, id);
     this.requireIdle(id);
-    const ended = this.ending(id);
+    const ended = this.ending(session);
     const stored = await this.openStored(id);
-    if (!stored) await this.requireOpenWithoutBytes(id);
+    if (!stored) await this.requireOpenWithoutBytes(session);
     let rest = source;
     if (!stored || stored.size === 0) {
       // The final chunk may be the whole blob: a small one is kept without touching the blob store.
       const whole = await wholeIfSmall(source, range, this.inlineMaxBytes);
       if (whole.content) {
         try {
-          verifyContent(whole.content, parsed.algorithm, digest);
-          await this.admit(registry, digest, whole.content.length);
-          this.sessions.delete(id);
-          await this.meta.linkBlob(registry, repository, digest, whole.content.length, whole.content, ended);
+          await this.keepSmall(registry, repository, digest, parsed.algorithm, whole.content, ended);
         } catch (error) {
           await stored?.close();
           throw error;
         }
+        this.sessions.delete(id);
         await stored?.cancel();
         return digest;
       }
@@ -183,11 +181,11 @@ export class UploadService {
    * without bytes would count as open again until its TTL is over.)
    */
   async cancel(registry: string, repository: string, id: string): Promise<void> {
-    this.requireSession(registry, repository, id);
+    const session = this.requireSession(registry, repository, id);
     this.requireIdle(id);
     this.sessions.delete(id);
-    if (!(await this.store.deleteUpload(id))) await this.requireOpenWithoutBytes(id);
-    const ended = this.ending(id);
+    if (!(await this.store.deleteUpload(id))) await this.requireOpenWithoutBytes(session);
+    const ended = this.ending(session);
     if (ended) await this.meta.endUpload(ended);
   }
 
@@ -201,9 +199,7 @@ export class UploadService {
     const parsed = parseDigest(digest);
     const small = await readIfSmall(source, this.inlineMaxBytes);
     if (small.content) {
-      verifyContent(small.content, parsed.algorithm, digest);
-      await this.admit(registry, digest, small.content.length);
-      await this.meta.linkBlob(registry, repository, digest, small.content.length, small.content);
+      await this.keepSmall(registry, repository, digest, parsed.algorithm, small.content);
       return digest;
     }
     // A version 4 UUID: no client can present it, and it never counts as open without bytes.
@@ -310,25 +306,39 @@ export class UploadService {
   }
 
   /** The session must have been opened for this registry and repository. */
-  private requireSession(registry: string, repository: string, id: string): void {
+  private requireSession(registry: string, repository: string, id: string): Session {
     const match = sessionIdPattern.exec(id);
     const expected = match ? Buffer.from(this.mac(registry, repository, match[1]!)) : undefined;
     const presented = match ? Buffer.from(match[3]!) : undefined;
-    if (!expected || !presented || !timingSafeEqual(expected, presented)) throw unknownUpload(id);
+    if (!match || !expected || !presented || !timingSafeEqual(expected, presented)) throw unknownUpload(id);
+    const openedAt = match[2] === '7' ? Number.parseInt(match[1]!.replaceAll('-', '').slice(0, 12), 16) : undefined;
+    return { id, openedAt };
   }
 
   /** A session without stored bytes is open for the TTL after it was opened, unless it ended. */
-  private async requireOpenWithoutBytes(id: string): Promise<void> {
-    const opened = openedAt(id);
+  private async requireOpenWithoutBytes({ id, openedAt }: Session): Promise<void> {
     const now = this.now();
-    if (opened === undefined || opened > now + CLOCK_SKEW_MS || now - opened >= this.options.ttlMs) throw unknownUpload(id);
+    if (openedAt === undefined || openedAt > now + CLOCK_SKEW_MS || now - openedAt >= this.options.ttlMs) throw unknownUpload(id);
     if (await this.meta.isUploadEnded(id)) throw unknownUpload(id);
   }
 
   /** What to record when the session ends: remembered while its id could still open a session. */
-  private ending(id: string): EndedUpload | undefined {
-    const opened = openedAt(id);
-    return opened === undefined ? undefined : { id, until: new Date(opened + this.options.ttlMs + CLOCK_SKEW_MS) };
+  private ending({ id, openedAt }: Session): EndedUpload | undefined {
+    return openedAt === undefined ? undefined : { id, until: new Date(openedAt + this.options.ttlMs + CLOCK_SKEW_MS) };
+  }
+
+  /** Verifies a small blob received whole and links it with its bytes (ending its session, if given). */
+  private async keepSmall(
+    registry: string,
+    repository: string,
+    digest: string,
+    algorithm: DigestAlgorithm,
+    content: Buffer,
+    ended?: EndedUpload,
+  ): Promise<void> {
+    checkDigest(digestOf(content, algorithm), digest);
+    await this.admit(registry, digest, content.length);
+    await this.meta.linkBlob(registry, repository, digest, content.length, content, ended);
   }
 
   /** One request at a time writes to a session on this node. */
@@ -349,11 +359,11 @@ export class UploadService {
   }
 
   /** The session's writer, storing its bytes from now on if it had none. */
-  private async openWriter(id: string): Promise<UploadWriter> {
-    const stored = await this.openStored(id);
+  private async openWriter(session: Session): Promise<UploadWriter> {
+    const stored = await this.openStored(session.id);
     if (stored) return stored;
-    await this.requireOpenWithoutBytes(id);
-    return await this.store.openUpload(id);
+    await this.requireOpenWithoutBytes(session);
+    return await this.store.openUpload(session.id);
   }
 
   private mac(registry: string, repository: string, uuid: string): string {
@@ -447,10 +457,6 @@ async function wholeIfSmall(
   if (!small.content) return { rest: small.rest };
   if (range) checkChunkLength(small.content.length, range);
   return { content: small.content };
-}
-
-function verifyContent(content: Buffer, algorithm: DigestAlgorithm, expected: string): void {
-  checkDigest(digestOf(content, algorithm), expected);
 }
 
 function checkDigest(actual: string, expected: string): void {
