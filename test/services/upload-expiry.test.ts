@@ -5,13 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { openMetaStore, type MetaStore } from '../../src/meta/index.ts';
+import type { MetaStore } from '../../src/meta/index.ts';
 import { UploadService } from '../../src/services/uploads.ts';
-import { openBlobStore, type BlobStore } from '../../src/store/index.ts';
+import type { BlobStore } from '../../src/store/index.ts';
+import { openServiceStores, type ServiceStores } from '../helpers/service-stores.ts';
 import { blobOf } from '../helpers/oci-http.ts';
 
 const TTL_MS = 3600_000;
@@ -26,23 +24,18 @@ async function rejectsUnknown(operation: Promise<unknown>): Promise<void> {
 }
 
 describe('upload session expiry', () => {
-  let dir: string;
+  let stores: ServiceStores;
   let meta: MetaStore;
   let store: BlobStore;
   let clock = Date.parse('2030-06-01T00:00:00Z');
   let uploads: UploadService;
 
   before(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'berth-upload-expiry-'));
-    meta = await openMetaStore({ url: `sqlite:${path.join(dir, 'berth.db')}` });
-    await meta.createRegistry('contoso');
-    store = openBlobStore({ driver: 'fs', root: path.join(dir, 'storage') });
+    stores = await openServiceStores('berth-upload-expiry-');
+    ({ meta, store } = stores);
     uploads = new UploadService(meta, store, { ttlMs: TTL_MS, sessionKey: randomBytes(32), now: () => clock });
   });
-  after(async () => {
-    await meta.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => stores.close());
 
   it('a session without bytes is open for the TTL after it was opened, then unknown', async () => {
     const { id } = uploads.start('contoso', 'app');

@@ -4,14 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { openMetaStore, type MetaStore } from '../../src/meta/index.ts';
+import type { MetaStore } from '../../src/meta/index.ts';
 import { GarbageCollector, type GcReport } from '../../src/services/gc.ts';
 import { UploadService } from '../../src/services/uploads.ts';
-import { openBlobStore, type BlobStore } from '../../src/store/index.ts';
+import type { BlobStore } from '../../src/store/index.ts';
+import { openServiceStores, type ServiceStores } from '../helpers/service-stores.ts';
 import { readBlob } from '../helpers/blob-reads.ts';
 
 function digestOf(data: Buffer): string {
@@ -23,7 +21,7 @@ async function* bytes(data: Buffer): AsyncIterable<Uint8Array> {
 }
 
 describe('garbage collection racing uploads and mounts', () => {
-  let dir: string;
+  let stores: ServiceStores;
   let meta: MetaStore;
   let store: BlobStore;
   /** Runs once, just before the next call of the named metadata method. */
@@ -32,10 +30,8 @@ describe('garbage collection racing uploads and mounts', () => {
   let gc: GarbageCollector;
 
   beforeEach(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'berth-gc-race-'));
-    meta = await openMetaStore({ url: `sqlite:${path.join(dir, 'berth.db')}` });
-    await meta.createRegistry('contoso');
-    store = openBlobStore({ driver: 'fs', root: path.join(dir, 'storage') });
+    stores = await openServiceStores('berth-gc-race-');
+    ({ meta, store } = stores);
     const hooked = new Proxy(meta, {
       get(target, property, receiver) {
         const value = Reflect.get(target, property, receiver) as unknown;
@@ -55,10 +51,7 @@ describe('garbage collection racing uploads and mounts', () => {
     gc = new GarbageCollector(meta, store, uploads, { gracePeriodMs: 0 });
   });
 
-  afterEach(async () => {
-    await meta.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterEach(() => stores.close());
 
   /** Blobs of both kinds: bytes in the blob store, and bytes kept in the metadata row (small blobs). */
   const kinds = [

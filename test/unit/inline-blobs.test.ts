@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { openMetaStore, type MetaStore } from '../../src/meta/index.ts';
+import type { MetaStore } from '../../src/meta/index.ts';
 import { bufferBlobReader, readIfSmall } from '../../src/services/inline-blobs.ts';
 import { UploadService } from '../../src/services/uploads.ts';
-import { openBlobStore, type BlobStore } from '../../src/store/index.ts';
+import type { BlobStore } from '../../src/store/index.ts';
+import { openServiceStores, type ServiceStores } from '../helpers/service-stores.ts';
 import { readBlob } from '../helpers/blob-reads.ts';
 
 async function* chunks(...parts: Buffer[]): AsyncIterable<Uint8Array> {
@@ -60,22 +58,17 @@ describe('bufferBlobReader', () => {
 });
 
 describe('uploads and the inline limit', () => {
-  let dir: string;
+  let stores: ServiceStores;
   let meta: MetaStore;
   let store: BlobStore;
   let uploads: UploadService;
 
   before(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'berth-inline-'));
-    meta = await openMetaStore({ url: `sqlite:${path.join(dir, 'berth.db')}` });
-    await meta.createRegistry('contoso');
-    store = openBlobStore({ driver: 'fs', root: path.join(dir, 'storage') });
+    stores = await openServiceStores('berth-inline-');
+    ({ meta, store } = stores);
     uploads = new UploadService(meta, store, { ttlMs: 3600_000, sessionKey: randomBytes(32), inlineMaxBytes: 100 });
   });
-  after(async () => {
-    await meta.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => stores.close());
 
   it('a body that passes the limit part-way streams on to the blob store, every byte included', async () => {
     const data = randomBytes(250);
