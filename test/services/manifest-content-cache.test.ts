@@ -14,17 +14,29 @@ describe('ManifestContentCache', () => {
     assert.equal(cache.bytes, 10);
   });
 
-  it('keeps its total under the bound, dropping the least recently used first', () => {
+  it('keeps its total under the bound, dropping first the oldest not read since it was stored', () => {
     const cache = new ManifestContentCache(300, 100);
     cache.set('a', bytes(100));
     cache.set('b', bytes(100));
     cache.set('c', bytes(100));
-    assert.ok(cache.get('a'), 'a is now the most recently used');
+    assert.ok(cache.get('a'), 'a was read, so it gets a second chance');
     cache.set('d', bytes(100));
-    assert.equal(cache.get('b'), undefined, 'b was the least recently used');
+    assert.equal(cache.get('b'), undefined, 'b was the oldest not read');
     assert.ok(cache.get('a'));
     assert.ok(cache.get('c'));
     assert.ok(cache.get('d'));
+    assert.equal(cache.bytes, 300);
+  });
+
+  it('moves an entry read since it was stored to the back once, and drops it when it comes round unread', () => {
+    const cache = new ManifestContentCache(300, 100);
+    cache.set('a', bytes(100));
+    cache.set('b', bytes(100));
+    cache.set('c', bytes(100));
+    cache.get('a');
+    for (const digest of ['d', 'e', 'f', 'g']) cache.set(digest, bytes(100));
+    for (const dropped of ['a', 'b', 'c', 'd']) assert.equal(cache.get(dropped), undefined, dropped);
+    for (const kept of ['e', 'f', 'g']) assert.ok(cache.get(kept), kept);
     assert.equal(cache.bytes, 300);
   });
 
