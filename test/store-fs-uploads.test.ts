@@ -16,6 +16,10 @@ import { readBlob } from './helpers/blob-reads.ts';
 
 const MiB = 1024 * 1024;
 
+async function* fromChunks(chunks: Buffer[]): AsyncIterable<Uint8Array> {
+  yield* chunks;
+}
+
 type Datasync = FileHandle['datasync'];
 
 describe('FsBlobStore upload writers', () => {
@@ -64,6 +68,28 @@ describe('FsBlobStore upload writers', () => {
     await writer.commit(digest);
     assert.ok(datasyncs - before <= 2, 'publish waits for the flush in flight, then syncs once; commit adds none');
     assert.deepEqual(await readBlob(store, digest), content);
+  });
+
+  it('frees each chunk once written when asked to, and writes the same bytes', async () => {
+    const content = randomBytes(5 * MiB + 123);
+    const chunks: Buffer[] = [];
+    for (let offset = 0; offset < content.length; offset += 64 * 1024) {
+      const chunk = Buffer.allocUnsafeSlow(Math.min(64 * 1024, content.length - offset));
+      content.copy(chunk, 0, offset);
+      chunks.push(chunk);
+    }
+    const writer = await store.openUpload(randomUUID());
+    assert.equal(await writer.append(fromChunks(chunks), { freeWritten: true }), content.length);
+    assert.ok(chunks.every((chunk) => chunk.length === 0), 'every chunk was freed');
+    const digest = digestOf(content);
+    await writer.commit(digest);
+    assert.deepEqual(await readBlob(store, digest), content);
+
+    const kept = [Buffer.allocUnsafeSlow(10).fill(3)];
+    const other = await store.openUpload(randomUUID());
+    await other.append(fromChunks(kept));
+    assert.deepEqual(kept[0], Buffer.alloc(10, 3), 'without the option a chunk stays as it was');
+    await other.cancel();
   });
 
   it('syncs a small upload once, in publish, and not again in commit, which closes its file', async () => {

@@ -4,11 +4,14 @@
  * memory V8 only reclaims with full collections, which a gigabyte-sized pull triggers dozens of
  * times and which concurrent pulls turn into hundreds of megabytes of garbage. When pulls stop,
  * the idle buffers beyond a few are let go, so a burst of concurrent pulls is not paid for in
- * memory for the rest of the process's life.
+ * memory for the rest of the process's life. A buffer let go is freed at once (`freeChunk`), not
+ * left to the next full collection.
  */
+import { freeChunk } from '../services/blobs.ts';
+
 export interface BufferPoolOptions {
   bufferBytes: number;
-  /** Idle buffers kept at most; more are made when needed and left to the collector. */
+  /** Idle buffers kept at most; more are made when needed and freed when given back. */
   maxIdle: number;
   /** Idle buffers kept once nothing was taken for `quietMs`. */
   keepWhenQuiet: number;
@@ -33,7 +36,11 @@ export class BufferPool {
   /** `buffer` must no longer be referenced by anything (a pending read or write). */
   give(buffer: Buffer): void {
     const { bufferBytes, maxIdle, keepWhenQuiet } = this.#options;
-    if (buffer.length !== bufferBytes || this.#free.length >= maxIdle) return;
+    if (buffer.length !== bufferBytes) return;
+    if (this.#free.length >= maxIdle) {
+      freeChunk(buffer);
+      return;
+    }
     this.#free.push(buffer);
     if (this.#free.length > keepWhenQuiet) this.#scheduleTrim();
   }
@@ -47,7 +54,7 @@ export class BufferPool {
     const { quietMs, keepWhenQuiet } = this.#options;
     this.#trimmer = setTimeout(() => {
       this.#trimmer = undefined;
-      if (Date.now() - this.#lastTaken >= quietMs) this.#free.length = Math.min(this.#free.length, keepWhenQuiet);
+      if (Date.now() - this.#lastTaken >= quietMs) for (const buffer of this.#free.splice(keepWhenQuiet)) freeChunk(buffer);
       else if (this.#free.length > keepWhenQuiet) this.#scheduleTrim();
     }, quietMs);
     this.#trimmer.unref();

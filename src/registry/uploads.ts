@@ -2,6 +2,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isValidRepositoryName } from '../oci/names.ts';
 import { rangeHeader, type UploadStatus } from '../services/uploads.ts';
+import { RequestBody } from '../services/request-body.ts';
 import type { RegistryContext } from './context.ts';
 import { hasBody, parseContentRange, queryValue } from './http.ts';
 
@@ -28,8 +29,8 @@ function sendBlobCreated(reply: FastifyReply, name: string, digest: string): voi
     .send();
 }
 
-function body(request: FastifyRequest): AsyncIterable<Uint8Array> {
-  return request.raw;
+function body(request: FastifyRequest): RequestBody {
+  return new RequestBody(request.raw);
 }
 
 /** POST: a monolithic push (`?digest=`), a cross-repository mount (`?mount=&from=`), or a new session. */

@@ -9,6 +9,7 @@ import type { MetaStore } from '../meta/meta-store.ts';
 import { bufferBlobReader } from './inline-blobs.ts';
 
 export type { BlobReader } from '../store/blob-store.ts';
+export { freeChunk } from '../store/free-chunk.ts';
 
 /** A blob linked into a repository. */
 export interface RepositoryBlob {

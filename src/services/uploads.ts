@@ -23,10 +23,11 @@ import { v7 as uuidV7 } from 'uuid';
 import type { Hash } from 'node:crypto';
 import { createDigester, digestOf, finishDigest, parseDigest, type DigestAlgorithm } from '../oci/digest.ts';
 import { RegistryError } from '../oci/errors.ts';
-import type { BlobStore, UploadInfo, UploadWriter } from '../store/blob-store.ts';
+import type { AppendOptions, BlobStore, UploadInfo, UploadWriter } from '../store/blob-store.ts';
 import type { EndedUpload, MetaStore } from '../meta/meta-store.ts';
 import { INLINE_BLOB_MAX_BYTES, readIfSmall } from './inline-blobs.ts';
 import type { StorageQuota } from './quota.ts';
+import { appendOptionsFor } from './request-body.ts';
 
 export interface ContentRange {
   start: number;
@@ -118,7 +119,7 @@ export class UploadService {
     this.requireIdle(id);
     const writer = await this.openWriter(session);
     return this.withSession(id, writer, async (state) => {
-      await this.appendChunk(writer, state, source, range);
+      await this.appendChunk(writer, state, source, range, appendOptionsFor(source));
       return { id, size: writer.size };
     });
   }
@@ -158,7 +159,7 @@ export class UploadService {
     }
     const writer = stored ?? (await this.store.openUpload(id));
     return this.withSession(id, writer, async (state) => {
-      const content = await this.receiveLast(writer, state, parsed.algorithm, digest, rest, range);
+      const content = await this.receiveLast(writer, state, parsed.algorithm, digest, rest, range, appendOptionsFor(source));
       try {
         await this.admit(registry, digest, content?.length ?? writer.size);
       } catch (error) {
@@ -207,7 +208,7 @@ export class UploadService {
     const writer = await this.store.openUpload(id);
     const state: SessionState = { hash: createDigester('sha256'), size: 0, busy: true };
     try {
-      await this.appendChunk(writer, state, small.rest);
+      await this.appendChunk(writer, state, small.rest, undefined, appendOptionsFor(source));
       await this.verify(writer, state, parsed.algorithm, digest);
       await this.admit(registry, digest, writer.size);
     } catch (error) {
@@ -294,8 +295,9 @@ export class UploadService {
     digest: string,
     source: AsyncIterable<Uint8Array> | undefined,
     range: ContentRange | undefined,
+    append: AppendOptions,
   ): Promise<Buffer | undefined> {
-    if (source) await this.appendChunk(writer, state, source, range);
+    if (source) await this.appendChunk(writer, state, source, range, append);
     await this.verify(writer, state, algorithm, digest);
     return writer.size <= this.inlineMaxBytes ? await readWhole(writer) : undefined;
   }
@@ -401,7 +403,8 @@ export class UploadService {
     writer: UploadWriter,
     state: SessionState,
     source: AsyncIterable<Uint8Array>,
-    range?: ContentRange,
+    range: ContentRange | undefined,
+    append: AppendOptions,
   ): Promise<void> {
     if (range && range.start !== writer.size) {
       throw new RegistryError('BLOB_UPLOAD_INVALID', `chunk starts at ${range.start} but the upload has ${writer.size} bytes`, {
@@ -412,7 +415,7 @@ export class UploadService {
     const before = writer.size;
     const snapshot = range ? state.hash.copy() : undefined;
     const hashed = hashAlong(source, state.hash);
-    const appended = await writer.append(hashed);
+    const appended = await writer.append(hashed, append);
     state.size = writer.size;
     if (range && snapshot && appended !== range.end - range.start + 1) {
       await writer.truncate(before);

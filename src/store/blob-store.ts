@@ -17,6 +17,14 @@ export interface UploadInfo {
   modified: Date;
 }
 
+export interface AppendOptions {
+  /**
+   * Nothing else holds the chunks (an HTTP request body): each one's memory is freed as soon as
+   * it is written, and its length becomes 0.
+   */
+  freeWritten?: boolean;
+}
+
 /**
  * An open upload session's bytes: appended in order, then committed under a digest or cancelled.
  * Calls on one writer run one after another, in call order.
@@ -31,7 +39,7 @@ export interface UploadWriter {
    * A yielded chunk belongs to the writer (it may be written later, by reference): the source
    * must not reuse its memory — as Node streams never do.
    */
-  append(source: AsyncIterable<Uint8Array>): Promise<number>;
+  append(source: AsyncIterable<Uint8Array>, options?: AppendOptions): Promise<number>;
   /** Cuts the upload back to `size` bytes (used to undo a rejected chunk). */
   truncate(size: number): Promise<void>;
   /** Streams the bytes written so far (to re-hash after a restart). */

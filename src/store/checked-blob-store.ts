@@ -14,6 +14,7 @@ import {
   BlobNotFoundError,
   BlobStoreError,
   isUploadId,
+  type AppendOptions,
   type BlobInfo,
   type BlobReader,
   type BlobStore,
@@ -155,7 +156,7 @@ class CheckedUploadWriter implements UploadWriter {
     return this.writer.size;
   }
 
-  async append(source: AsyncIterable<Uint8Array>): Promise<number> {
+  async append(source: AsyncIterable<Uint8Array>, options?: AppendOptions): Promise<number> {
     let sourceFailure: { error: unknown } | undefined;
     async function* tracked(): AsyncIterable<Uint8Array> {
       try {
@@ -168,7 +169,7 @@ class CheckedUploadWriter implements UploadWriter {
     const before = this.writer.size;
     this.meter.count('append');
     try {
-      return await this.writer.append(tracked());
+      return await this.writer.append(tracked(), options);
     } catch (error) {
       if (sourceFailure && error === sourceFailure.error) throw error;
       throw this.meter.normalise('append', error);

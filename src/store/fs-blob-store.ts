@@ -40,7 +40,8 @@ import { Readable } from 'node:stream';
 import { isDigestAlgorithm, parseDigest, type DigestAlgorithm } from '../oci/digest.ts';
 import { RegistryError } from '../oci/errors.ts';
 import { ParkedWriters } from './parked-writers.ts';
-import { BlobNotFoundError, isUploadId, type BlobInfo, type BlobReader, type BlobStore, type UploadInfo, type UploadWriter } from './blob-store.ts';
+import { freeChunk } from './free-chunk.ts';
+import { BlobNotFoundError, isUploadId, type AppendOptions, type BlobInfo, type BlobReader, type BlobStore, type UploadInfo, type UploadWriter } from './blob-store.ts';
 
 /** Appends are gathered into writes of at least this size (one `writev` each). */
 const WRITE_BATCH_BYTES = 2 * 1024 * 1024;
@@ -335,7 +336,7 @@ class FsUploadWriter implements UploadWriter {
     return this.written;
   }
 
-  append(source: AsyncIterable<Uint8Array>): Promise<number> {
+  append(source: AsyncIterable<Uint8Array>, options: AppendOptions = {}): Promise<number> {
     return this.exclusive(async (handle) => {
       this.unpublished();
       this.unfailed();
@@ -361,7 +362,7 @@ class FsUploadWriter implements UploadWriter {
           if (batchBytes >= WRITE_BATCH_BYTES || batch.length >= WRITE_BATCH_CHUNKS) {
             // One write in flight while the next batch is gathered; writes stay in order.
             await inFlight;
-            inFlight = this.writeAll(handle, batch);
+            inFlight = this.writeAll(handle, batch, options);
             inFlight.catch(() => undefined);
             batch = [];
             batchBytes = 0;
@@ -370,7 +371,7 @@ class FsUploadWriter implements UploadWriter {
         await inFlight;
         // What the source delivered before failing is appended too, so `size` matches what a
         // caller hashing the same chunks has seen.
-        await this.writeAll(handle, batch);
+        await this.writeAll(handle, batch, options);
       } catch (writeError) {
         if (!sourceFailure) await closeQuietly(iterator);
         throw writeError;
@@ -527,7 +528,7 @@ class FsUploadWriter implements UploadWriter {
   }
 
   /** Writes `chunks` at the end of the upload, resuming after short writes. */
-  private async writeAll(handle: FileHandle, chunks: Uint8Array[]): Promise<void> {
+  private async writeAll(handle: FileHandle, chunks: Uint8Array[], { freeWritten }: AppendOptions): Promise<void> {
     let pending = chunks;
     while (pending.length > 0) {
       const { bytesWritten } = await handle.writev(pending, this.written);
@@ -537,6 +538,7 @@ class FsUploadWriter implements UploadWriter {
       pending = dropBytes(pending, bytesWritten);
       this.flushAhead();
     }
+    if (freeWritten) for (const chunk of chunks) freeChunk(chunk);
   }
 }
 

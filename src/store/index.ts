@@ -23,5 +23,5 @@ export function openBlobStore(config: BlobStoreConfig): CheckedBlobStore {
 }
 
 export { BlobNotFoundError, BlobStoreError, isUploadId } from './blob-store.ts';
-export type { BlobInfo, BlobReader, BlobStore, UploadInfo, UploadWriter } from './blob-store.ts';
+export type { AppendOptions, BlobInfo, BlobReader, BlobStore, UploadInfo, UploadWriter } from './blob-store.ts';
 export { CheckedBlobStore, type BlobStoreMetrics, type BlobStoreOperation } from './checked-blob-store.ts';

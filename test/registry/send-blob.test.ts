@@ -128,7 +128,14 @@ describe('sendBlobRange: blob bytes through pooled buffers', () => {
     assert.equal(pool.idle, 6, 'a buffer of another size is not kept');
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.equal(pool.idle, 2);
+    assert.equal(buffers.filter((buffer) => buffer.length === 0).length, 4, 'the buffers let go are freed at once');
     assert.equal(pool.take().length, 1024);
+    const full = new BufferPool({ bufferBytes: 1024, maxIdle: 1, keepWhenQuiet: 1, quietMs: 50 });
+    const [kept, extra] = [full.take(), full.take()];
+    full.give(kept);
+    full.give(extra);
+    assert.equal(extra.length, 0, 'a buffer given back to a full pool is freed');
+    assert.equal(kept.length, 1024);
   });
 
   it('cuts the connection when the stored blob is shorter than recorded', async () => {
