@@ -17,6 +17,7 @@ import {
   type SqliteDatabase,
   type SqliteDialectConfig,
 } from 'kysely';
+import { readImmediately } from './prepared-query.ts';
 import type { Database } from './schema.ts';
 import { WalSync } from './wal-sync.ts';
 
@@ -101,6 +102,14 @@ class CommitTrackingConnection implements DatabaseConnection {
     }
   }
 
+  /** Runs a read-only query at once unless a transaction is open on the connection. */
+  readNow(compiledQuery: CompiledQuery): unknown[] | undefined {
+    if (this.#db.inTransaction) return undefined;
+    const statement = this.#statements.prepare(compiledQuery.sql);
+    if (!statement.reader || !statement.readonly) return undefined;
+    return statement.all(compiledQuery.parameters);
+  }
+
   /** Whether a write committed since the last call. */
   takeCommitted(): boolean {
     const committed = this.#committed;
@@ -122,6 +131,8 @@ class CommitTrackingConnection implements DatabaseConnection {
 class DurableSqliteDriver extends SqliteDriver {
   readonly #connection: CommitTrackingConnection;
   readonly #wal: WalSync | undefined;
+  /** Someone holds the connection: a transaction, a stream or a query going through Kysely. */
+  #held = false;
 
   constructor(config: SqliteDialectConfig, connection: CommitTrackingConnection, wal: WalSync | undefined) {
     super(config);
@@ -131,7 +142,17 @@ class DurableSqliteDriver extends SqliteDriver {
 
   override async acquireConnection(): Promise<DatabaseConnection> {
     await super.acquireConnection();
+    this.#held = true;
     return this.#connection;
+  }
+
+  /**
+   * Runs a read-only query at once while no one holds the connection. Synchronous, so nothing
+   * else runs on the connection meanwhile; with a holder it could see a transaction's uncommitted
+   * rows, or meet a statement still being iterated, so then it answers undefined.
+   */
+  readNow(compiledQuery: CompiledQuery): unknown[] | undefined {
+    return this.#held ? undefined : this.#connection.readNow(compiledQuery);
   }
 
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
@@ -139,6 +160,7 @@ class DurableSqliteDriver extends SqliteDriver {
   }
 
   override async releaseConnection(): Promise<void> {
+    this.#held = false;
     const committed = this.#connection.takeCommitted();
     await super.releaseConnection();
     if (committed) await this.#wal?.sync();
@@ -187,5 +209,7 @@ export function openSqlite(path: string): Kysely<Database> {
     // SQLite names the WAL after the database file that symlinks lead to.
     inMemory ? undefined : new WalSync(realpathSync(path)),
   );
-  return new Kysely<Database>({ dialect: new DurableSqliteDialect(config, driver) });
+  const kysely = new Kysely<Database>({ dialect: new DurableSqliteDialect(config, driver) });
+  readImmediately(kysely, (query) => driver.readNow(query));
+  return kysely;
 }
