@@ -184,6 +184,12 @@ function manifestAtDigest(db: Db, p: DigestAddress) {
     .where('m.digest', '=', p.digest);
 }
 
+type EndedUploadRow = { id: string; until: string };
+
+function endedUploadRow({ id, until }: EndedUpload): EndedUploadRow {
+  return { id, until: until.toISOString() };
+}
+
 /** The queries on the registry's hot paths, compiled once per store. */
 function prepareQueries(db: Db, postgres: boolean) {
   return {
@@ -198,7 +204,7 @@ function prepareQueries(db: Db, postgres: boolean) {
         ),
     ),
 
-    endUpload: new PreparedQuery((p: { id: string; until: string }) =>
+    endUpload: new PreparedQuery((p: EndedUploadRow) =>
       db.insertInto('ended_uploads').values({ id: p.id, until: p.until }).onConflict((oc) => oc.column('id').doNothing()),
     ),
 
@@ -483,12 +489,12 @@ export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
       const repositoryId = await this.#ensureRepository(trx, registry, repository, now);
       await this.#queries.upsertBlob.execute(trx, { digest, size, now, content: content ?? null });
       await this.#queries.upsertLink.execute(trx, { repositoryId, digest, now });
-      if (ended) await this.#queries.endUpload.execute(trx, { id: ended.id, until: ended.until.toISOString() });
+      if (ended) await this.#queries.endUpload.execute(trx, endedUploadRow(ended));
     });
   }
 
   async endUpload(ended: EndedUpload): Promise<void> {
-    await this.#queries.endUpload.execute(this.#db, { id: ended.id, until: ended.until.toISOString() });
+    await this.#queries.endUpload.execute(this.#db, endedUploadRow(ended));
   }
 
   async isUploadEnded(id: string): Promise<boolean> {

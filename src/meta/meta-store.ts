@@ -79,7 +79,6 @@ export interface RepositoryBlobRecord {
   content: Buffer | undefined;
 }
 
-/** A manifest as a descriptor in a referrers response. */
 /**
  * An upload session that ended (finished or cancelled), remembered until `until`: up to then its
  * id would still open a session without stored bytes (see services/uploads.ts).
@@ -89,6 +88,7 @@ export interface EndedUpload {
   until: Date;
 }
 
+/** A manifest as a descriptor in a referrers response. */
 export interface ReferrerRecord {
   digest: string;
   mediaType: string;
