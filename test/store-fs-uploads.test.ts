@@ -13,12 +13,9 @@ import { digestOf } from '../src/oci/digest.ts';
 import { FsBlobStore } from '../src/store/fs-blob-store.ts';
 import { chunked, readAll } from './contract/blob-store.contract.ts';
 import { readBlob } from './helpers/blob-reads.ts';
+import { requestChunks, yieldAll } from './helpers/request-chunks.ts';
 
 const MiB = 1024 * 1024;
-
-async function* fromChunks(chunks: Buffer[]): AsyncIterable<Uint8Array> {
-  yield* chunks;
-}
 
 type Datasync = FileHandle['datasync'];
 
@@ -72,14 +69,9 @@ describe('FsBlobStore upload writers', () => {
 
   it('frees each chunk once written when asked to, and writes the same bytes', async () => {
     const content = randomBytes(5 * MiB + 123);
-    const chunks: Buffer[] = [];
-    for (let offset = 0; offset < content.length; offset += 64 * 1024) {
-      const chunk = Buffer.allocUnsafeSlow(Math.min(64 * 1024, content.length - offset));
-      content.copy(chunk, 0, offset);
-      chunks.push(chunk);
-    }
+    const chunks = requestChunks(content);
     const writer = await store.openUpload(randomUUID());
-    assert.equal(await writer.append(fromChunks(chunks), { freeWritten: true }), content.length);
+    assert.equal(await writer.append(yieldAll(chunks), { freeWritten: true }), content.length);
     assert.ok(chunks.every((chunk) => chunk.length === 0), 'every chunk was freed');
     const digest = digestOf(content);
     await writer.commit(digest);
@@ -87,7 +79,7 @@ describe('FsBlobStore upload writers', () => {
 
     const kept = [Buffer.allocUnsafeSlow(10).fill(3)];
     const other = await store.openUpload(randomUUID());
-    await other.append(fromChunks(kept));
+    await other.append(yieldAll(kept));
     assert.deepEqual(kept[0], Buffer.alloc(10, 3), 'without the option a chunk stays as it was');
     await other.cancel();
   });

@@ -10,22 +10,8 @@ import { UploadService } from '../../src/services/uploads.ts';
 import type { BlobStore } from '../../src/store/index.ts';
 import { readBlob } from '../helpers/blob-reads.ts';
 import { blobOf } from '../helpers/oci-http.ts';
+import { requestChunks, yieldAll } from '../helpers/request-chunks.ts';
 import { openServiceStores, type ServiceStores } from '../helpers/service-stores.ts';
-
-/** `content` in 64 KiB chunks, each in a buffer of its own, as Node hands a request body over. */
-function chunksOf(content: Buffer): Buffer[] {
-  const chunks: Buffer[] = [];
-  for (let offset = 0; offset < content.length; offset += 64 * 1024) {
-    const chunk = Buffer.allocUnsafeSlow(Math.min(64 * 1024, content.length - offset));
-    content.copy(chunk, 0, offset);
-    chunks.push(chunk);
-  }
-  return chunks;
-}
-
-async function* yieldAll(chunks: Buffer[]): AsyncIterable<Uint8Array> {
-  yield* chunks;
-}
 
 const allFreed = (chunks: Buffer[]) => chunks.every((chunk) => chunk.length === 0);
 
@@ -43,8 +29,8 @@ describe('uploads of request bodies', () => {
 
   it('frees the chunks of a PATCH and of the final PUT, and stores the bytes sent', async () => {
     const blob = blobOf(randomBytes(3 * 1024 * 1024 + 17));
-    const first = chunksOf(blob.data.subarray(0, 2 * 1024 * 1024));
-    const last = chunksOf(blob.data.subarray(2 * 1024 * 1024));
+    const first = requestChunks(blob.data.subarray(0, 2 * 1024 * 1024));
+    const last = requestChunks(blob.data.subarray(2 * 1024 * 1024));
     const { id } = uploads.start('contoso', 'app');
     await uploads.append('contoso', 'app', id, new RequestBody(yieldAll(first)));
     assert.ok(allFreed(first));
@@ -55,7 +41,7 @@ describe('uploads of request bodies', () => {
 
   it('frees the chunks of a monolithic push', async () => {
     const blob = blobOf(randomBytes(1024 * 1024 + 5));
-    const chunks = chunksOf(blob.data);
+    const chunks = requestChunks(blob.data);
     await uploads.putMonolithic('contoso', 'app', blob.digest, new RequestBody(yieldAll(chunks)));
     assert.ok(allFreed(chunks));
     assert.deepEqual(await readBlob(store, blob.digest), blob.data);
@@ -63,7 +49,7 @@ describe('uploads of request bodies', () => {
 
   it('leaves alone the chunks of any other source', async () => {
     const blob = blobOf(randomBytes(1024 * 1024 + 9));
-    const chunks = chunksOf(blob.data);
+    const chunks = requestChunks(blob.data);
     await uploads.putMonolithic('contoso', 'app', blob.digest, yieldAll(chunks));
     assert.deepEqual(Buffer.concat(chunks), blob.data);
     assert.deepEqual(await readBlob(store, blob.digest), blob.data);
