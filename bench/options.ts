@@ -70,6 +70,8 @@ export interface BenchOptions {
   /** Upper bound on one workload on one target; it is abandoned (and reported as failed) after it. */
   workloadTimeoutMs: number;
   startTimeoutMs: number;
+  /** Rest before each timed large transfer, after a `sync` (see `WorkloadContext.settle`). */
+  settleSeconds: number;
 }
 
 /** How to reach (and, if the bench manages it, start) one registry under test. */
@@ -160,6 +162,12 @@ export function parseSize(text: string): number {
 export function parsePositiveInt(text: string): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value <= 0) throw new Error(`expected a positive integer, got "${text}"`);
+  return value;
+}
+
+export function parseNonNegativeInt(text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`expected a whole number of 0 or more, got "${text}"`);
   return value;
 }
 

@@ -10,6 +10,7 @@ import { GeneratedBlob } from './data.ts';
 import { chooseLoadGenerator, type LoadGeneratorChoice } from './loadgen/load.ts';
 import type { BenchOptions, TargetSpec } from './options.ts';
 import { describeMachine, formatHeader, formatTables, writeJson, type BenchResults, type TargetResult, type WorkloadResult } from './report.ts';
+import { settle } from './settle.ts';
 import { startTarget, stopStartedTargets, type RunningTarget } from './targets.ts';
 import { workloads } from './workloads/index.ts';
 import type { Workload, WorkloadContext } from './workloads/workload.ts';
@@ -54,6 +55,7 @@ async function runWorkload(workload: Workload, target: RunningTarget, options: B
     },
     blob: sharedBlob,
     fixtures,
+    settle: () => settle(options.settleSeconds),
     checkTime: () => {
       if (Date.now() > deadline) throw new Error(`gave up after ${options.workloadTimeoutMs / 1000} s (--workload-timeout)`);
     },

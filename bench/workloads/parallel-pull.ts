@@ -29,6 +29,7 @@ export const parallelPullWorkload: Workload = {
       setup.close();
     }
 
+    await ctx.settle();
     const client = await ctx.connect(clients, repository);
     try {
       let total = 0;

@@ -11,6 +11,7 @@ export const pullWorkload: Workload = {
     const fixture = await ensureBigBlob(ctx);
     const client = await ctx.connect(1, fixture.repository);
     try {
+      await ctx.settle();
       const start = now();
       const bytes = await client.pullBlob(fixture.repository, fixture.digest);
       const ms = elapsedMs(start);

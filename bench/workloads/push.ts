@@ -18,6 +18,7 @@ export const pushWorkload: Workload = {
         ctx.checkTime();
         const blob = ctx.blob(`push-${mode}`, ctx.sizes.bigBlobBytes);
         const digest = await blob.digest();
+        await ctx.settle();
         const start = now();
         await pushGeneratedBlob(client, repository, blob, mode, ctx.sizes.chunkBytes);
         const ms = elapsedMs(start);

@@ -39,6 +39,12 @@ export interface WorkloadContext {
   blob(name: string, size: number): GeneratedBlob;
   /** Things one workload leaves for a later one on the same target (e.g. the big pushed blob). */
   fixtures: Map<string, unknown>;
+  /**
+   * Flushes every file system (`sync`), then rests `--settle` seconds: called before each timed
+   * large transfer, so it starts with the disk as idle as the first one did and the figures do
+   * not depend on the order of the workloads.
+   */
+  settle(): Promise<void>;
   /** Throws once the workload's time budget is spent; loops call it between steps. */
   checkTime(): void;
   log(message: string): void;
