@@ -768,6 +768,53 @@ function endedUploads(): Migration {
   };
 }
 
+/**
+ * Fewer index pages written per manifest push. The untagged and subject indexes only ever answer
+ * queries about rows where their column is set (`untagged_at <= ?`, `subject = ?`), and most rows
+ * have it null, so they become partial. The two indexes by child digest become one, led by the
+ * digest and ending with the parent, which answers both "who references X anywhere" and "who in
+ * this repository references X" (all equalities, parent in order).
+ */
+function leanIndexes(): Migration {
+  return {
+    async up(db: Kysely<any>) {
+      await db.schema.dropIndex('manifests_untagged_at_idx').execute();
+      await db.schema.createIndex('manifests_untagged_at_idx').on('manifests').column('untagged_at').where('untagged_at', 'is not', null).execute();
+      await db.schema.dropIndex('manifests_subject_idx').execute();
+      await db.schema
+        .createIndex('manifests_subject_idx')
+        .on('manifests')
+        .columns(['repository_id', 'subject'])
+        .where('subject', 'is not', null)
+        .execute();
+      await db.schema.dropIndex('manifest_references_child_idx').execute();
+      await db.schema.dropIndex('manifest_references_child_digest_idx').execute();
+      await db.schema
+        .createIndex('manifest_references_child_digest_idx')
+        .on('manifest_references')
+        .columns(['child_digest', 'kind', 'repository_id', 'parent_digest'])
+        .execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropIndex('manifest_references_child_digest_idx').execute();
+      await db.schema
+        .createIndex('manifest_references_child_digest_idx')
+        .on('manifest_references')
+        .columns(['child_digest', 'kind', 'repository_id'])
+        .execute();
+      await db.schema
+        .createIndex('manifest_references_child_idx')
+        .on('manifest_references')
+        .columns(['repository_id', 'child_digest', 'kind', 'parent_digest'])
+        .execute();
+      await db.schema.dropIndex('manifests_subject_idx').execute();
+      await db.schema.createIndex('manifests_subject_idx').on('manifests').columns(['repository_id', 'subject']).execute();
+      await db.schema.dropIndex('manifests_untagged_at_idx').execute();
+      await db.schema.createIndex('manifests_untagged_at_idx').on('manifests').column('untagged_at').execute();
+    },
+  };
+}
+
 export function migrations(dialect: SqlDialect): Record<string, Migration> {
   return {
     '0001_registry_core': registryCore(dialect),
@@ -783,6 +830,7 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
     '0011_mirrors': mirrors(dialect),
     '0012_inline_blobs': inlineBlobs(dialect),
     '0013_ended_uploads': endedUploads(),
+    '0014_lean_indexes': leanIndexes(),
   };
 }
 

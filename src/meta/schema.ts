@@ -152,6 +152,13 @@
  *                       services/inline-blobs.ts), written in the transaction that links it, so
  *                       pushing one costs one commit and no file; null for a blob whose bytes are
  *                       in the blob store. The bytes go with the row (garbage collection).
+ *
+ * Lean indexes (migration 0014): indexes written by every manifest push hold only what is read.
+ *
+ * manifests             the untagged and subject indexes cover only rows where the column is set.
+ * manifest_references   one index by child, (child_digest, kind, repository_id, parent_digest),
+ *                       instead of 0001's (repository_id, child_digest, kind, parent_digest) and
+ *                       0005's (child_digest, kind, repository_id).
  */
 import type { ColumnType, Generated } from 'kysely';
 
