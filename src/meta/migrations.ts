@@ -776,41 +776,27 @@ function endedUploads(): Migration {
  * this repository references X" (all equalities, parent in order).
  */
 function leanIndexes(): Migration {
+  /** Creates index `name` on `table`, over only the rows where `setColumn` is not null when given. */
+  const createIndex = async (db: Kysely<any>, name: string, table: string, columns: string[], setColumn?: string) => {
+    const index = db.schema.createIndex(name).on(table).columns(columns);
+    await (setColumn ? index.where(setColumn, 'is not', null) : index).execute();
+  };
+  const dropIndexes = async (db: Kysely<any>, names: string[]) => {
+    for (const name of names) await db.schema.dropIndex(name).execute();
+  };
   return {
     async up(db: Kysely<any>) {
-      await db.schema.dropIndex('manifests_untagged_at_idx').execute();
-      await db.schema.createIndex('manifests_untagged_at_idx').on('manifests').column('untagged_at').where('untagged_at', 'is not', null).execute();
-      await db.schema.dropIndex('manifests_subject_idx').execute();
-      await db.schema
-        .createIndex('manifests_subject_idx')
-        .on('manifests')
-        .columns(['repository_id', 'subject'])
-        .where('subject', 'is not', null)
-        .execute();
-      await db.schema.dropIndex('manifest_references_child_idx').execute();
-      await db.schema.dropIndex('manifest_references_child_digest_idx').execute();
-      await db.schema
-        .createIndex('manifest_references_child_digest_idx')
-        .on('manifest_references')
-        .columns(['child_digest', 'kind', 'repository_id', 'parent_digest'])
-        .execute();
+      await dropIndexes(db, ['manifests_untagged_at_idx', 'manifests_subject_idx', 'manifest_references_child_idx', 'manifest_references_child_digest_idx']);
+      await createIndex(db, 'manifests_untagged_at_idx', 'manifests', ['untagged_at'], 'untagged_at');
+      await createIndex(db, 'manifests_subject_idx', 'manifests', ['repository_id', 'subject'], 'subject');
+      await createIndex(db, 'manifest_references_child_digest_idx', 'manifest_references', ['child_digest', 'kind', 'repository_id', 'parent_digest']);
     },
     async down(db: Kysely<any>) {
-      await db.schema.dropIndex('manifest_references_child_digest_idx').execute();
-      await db.schema
-        .createIndex('manifest_references_child_digest_idx')
-        .on('manifest_references')
-        .columns(['child_digest', 'kind', 'repository_id'])
-        .execute();
-      await db.schema
-        .createIndex('manifest_references_child_idx')
-        .on('manifest_references')
-        .columns(['repository_id', 'child_digest', 'kind', 'parent_digest'])
-        .execute();
-      await db.schema.dropIndex('manifests_subject_idx').execute();
-      await db.schema.createIndex('manifests_subject_idx').on('manifests').columns(['repository_id', 'subject']).execute();
-      await db.schema.dropIndex('manifests_untagged_at_idx').execute();
-      await db.schema.createIndex('manifests_untagged_at_idx').on('manifests').column('untagged_at').execute();
+      await dropIndexes(db, ['manifests_untagged_at_idx', 'manifests_subject_idx', 'manifest_references_child_digest_idx']);
+      await createIndex(db, 'manifests_untagged_at_idx', 'manifests', ['untagged_at']);
+      await createIndex(db, 'manifests_subject_idx', 'manifests', ['repository_id', 'subject']);
+      await createIndex(db, 'manifest_references_child_idx', 'manifest_references', ['repository_id', 'child_digest', 'kind', 'parent_digest']);
+      await createIndex(db, 'manifest_references_child_digest_idx', 'manifest_references', ['child_digest', 'kind', 'repository_id']);
     },
   };
 }

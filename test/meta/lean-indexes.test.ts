@@ -47,7 +47,7 @@ async function seedBeforeLeanIndexes(path: string): Promise<void> {
   }
 }
 
-async function queryPlan(db: Kysely<unknown>, query: string): Promise<string> {
+async function queryPlan(db: Kysely<any>, query: string): Promise<string> {
   const { rows } = await sql.raw<{ detail: string }>(`explain query plan ${query}`).execute(db);
   return rows.map((row) => row.detail).join('\n');
 }
