@@ -23,8 +23,9 @@ import { defaultBerthCommand, distributionInstalled } from './targets.ts';
 import { workloads } from './workloads/index.ts';
 
 /**
- * On the VM these figures come from, a 1 GiB push right after another ran at half the speed
- * whatever the mode, while the host was still writing the first one out; 15 s was enough rest.
+ * On the VM of docs/benchmarks.md a 1 GiB push right after another ran at about half the speed
+ * whatever the mode, while the disk below the VM was still writing the first one out; after a
+ * 20 s rest each push ran at full speed, after 15 s most did.
  */
 const defaultSettleSeconds = 15;
 
