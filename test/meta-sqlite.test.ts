@@ -3,11 +3,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { Migrator, sql } from 'kysely';
+import { sql } from 'kysely';
 import { openMetaStore, parseMetaStoreUrl, type MetaStore } from '../src/meta/index.ts';
-import { migrations } from '../src/meta/migrations.ts';
 import { openSqlite } from '../src/meta/sqlite.ts';
 import { metaStoreContract } from './contract/meta-store.contract.ts';
+import { migrateThrough } from './helpers/migrations.ts';
 
 metaStoreContract('sqlite', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'berth-meta-'));
@@ -51,11 +51,7 @@ describe('migration 0002_identity', () => {
     const path = join(dir, 'berth.db');
     const db = openSqlite(path);
     try {
-      const { error } = await new Migrator({
-        db,
-        provider: { getMigrations: async () => ({ '0001_registry_core': migrations('sqlite')['0001_registry_core']! }) },
-      }).migrateToLatest();
-      assert.equal(error, undefined);
+      await migrateThrough(db, 'sqlite', '0001_registry_core');
       const at = '2025-06-01T00:00:00.000Z';
       await sql`insert into registries (name, created_at) values ('oldregistry', ${at})`.execute(db);
       await sql`insert into repositories (registry, name, created_at) values ('oldregistry', 'app', ${at})`.execute(db);

@@ -8,10 +8,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Migrator, sql, type Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { openMetaStore } from '../../src/meta/index.ts';
-import { migrations } from '../../src/meta/migrations.ts';
 import { openSqlite } from '../../src/meta/sqlite.ts';
+import { migrateThrough } from '../helpers/migrations.ts';
 
 const at = '2025-06-01T00:00:00.000Z';
 const mediaType = 'application/vnd.oci.image.manifest.v1+json';
@@ -20,10 +20,7 @@ const mediaType = 'application/vnd.oci.image.manifest.v1+json';
 async function seedBeforeLeanIndexes(path: string): Promise<void> {
   const db = openSqlite(path);
   try {
-    const all = migrations('sqlite');
-    const through0013 = Object.fromEntries(Object.entries(all).filter(([name]) => name < '0014'));
-    const { error } = await new Migrator({ db, provider: { getMigrations: async () => through0013 } }).migrateToLatest();
-    assert.equal(error, undefined);
+    await migrateThrough(db, 'sqlite', '0013_ended_uploads');
     await sql`insert into registries (name, created_at) values ('reg', ${at})`.execute(db);
     await sql`insert into repositories (registry, name, created_at) values ('reg', 'app', ${at})`.execute(db);
     for (const digest of ['sha256:layer', 'sha256:config']) {
