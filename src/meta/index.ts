@@ -13,6 +13,8 @@ import { openSqlite } from './sqlite.ts';
 
 export interface MetaStoreOptions {
   url: string;
+  /** SQLite only: whether a commit may sync the WAL on the event loop's thread (see `WalSync`). */
+  syncOnCaller?: () => boolean;
 }
 
 export type MetaStoreLocation = { dialect: 'sqlite'; path: string } | { dialect: 'postgres'; url: string };
@@ -34,7 +36,7 @@ export async function openMetaStore(options: MetaStoreOptions): Promise<MetaStor
   const dialect: SqlDialect = location.dialect;
   // The PostgreSQL driver is loaded only when used: the embedded default does not pay its memory.
   const db: Kysely<Database> =
-    location.dialect === 'postgres' ? (await import('./postgres.ts')).openPostgres(location.url) : openSqlite(location.path);
+    location.dialect === 'postgres' ? (await import('./postgres.ts')).openPostgres(location.url) : openSqlite(location.path, { syncOnCaller: options.syncOnCaller });
   try {
     await migrateToLatest(db, dialect);
   } catch (error) {

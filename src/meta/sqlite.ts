@@ -19,7 +19,7 @@ import {
 } from 'kysely';
 import { readImmediately } from './prepared-query.ts';
 import type { Database } from './schema.ts';
-import { WalSync } from './wal-sync.ts';
+import { WalSync, type WalSyncOptions } from './wal-sync.ts';
 
 /** Distinct SQL texts kept prepared; queries with variable-length `IN` lists make new texts. */
 const statementCacheSize = 256;
@@ -187,7 +187,7 @@ class DurableSqliteDialect extends SqliteDialect {
 }
 
 /** `path` is a file path or `:memory:`; the file's folder is created if needed. */
-export function openSqlite(path: string): Kysely<Database> {
+export function openSqlite(path: string, options: WalSyncOptions = {}): Kysely<Database> {
   const inMemory = path === ':memory:';
   if (!inMemory) mkdirSync(dirname(path), { recursive: true });
   const db = new BetterSqlite3(path);
@@ -207,7 +207,7 @@ export function openSqlite(path: string): Kysely<Database> {
     config,
     new CommitTrackingConnection(db, database),
     // SQLite names the WAL after the database file that symlinks lead to.
-    inMemory ? undefined : new WalSync(realpathSync(path)),
+    inMemory ? undefined : new WalSync(realpathSync(path), options),
   );
   const kysely = new Kysely<Database>({ dialect: new DurableSqliteDialect(config, driver) });
   readImmediately(kysely, (query) => driver.readNow(query));

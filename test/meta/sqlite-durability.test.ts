@@ -1,10 +1,13 @@
 /**
  * Durable commits on the embedded SQLite database: a write's promise resolves only after the WAL
  * is fdatasynced, concurrent commits share fdatasyncs, and reads, rollbacks and failed statements
- * do not sync. The WAL's fdatasyncs are observed through node's FileHandle.
+ * do not sync. The WAL's fdatasyncs are observed through node's FileHandle, and, where a commit
+ * may sync on the calling thread, through `fs.fdatasyncSync`.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
+import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
@@ -160,6 +163,33 @@ describe('SQLite commits', { timeout: 20_000 }, () => {
     await db.destroy();
     db = openItems(join(dir, 'berth.db'));
     assert.equal(await count(), 20);
+  });
+});
+
+describe('SQLite commits allowed to sync on the calling thread', { timeout: 20_000 }, () => {
+  it('are durable when they resolve, without a trip through the thread pool once the WAL is open', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'berth-sqlite-durability-'));
+    const original = fs.fdatasyncSync;
+    let onCaller = 0;
+    fs.fdatasyncSync = (fd: number) => {
+      onCaller++;
+      original(fd);
+    };
+    syncBuiltinESMExports();
+    const db = openSqlite(join(dir, 'berth.db'), { syncOnCaller: () => true }) as unknown as Kysely<ItemsDatabase>;
+    try {
+      await sql`create table items (id integer primary key, name text not null unique)`.execute(db);
+      datasyncs.calls = 0;
+      onCaller = 0;
+      await db.insertInto('items').values({ name: 'a' }).execute();
+      await db.transaction().execute((trx) => trx.insertInto('items').values({ name: 'b' }).execute());
+      assert.deepEqual({ onCaller, pooled: datasyncs.calls }, { onCaller: 2, pooled: 0 });
+    } finally {
+      fs.fdatasyncSync = original;
+      syncBuiltinESMExports();
+      await db.destroy();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

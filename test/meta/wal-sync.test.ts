@@ -1,9 +1,12 @@
 /**
  * The group syncer behind durable SQLite commits: one sync serves every caller waiting, a caller
- * that arrives while a sync runs waits for the next one, and failures reach every waiter.
+ * that arrives while a sync runs waits for the next one, and failures reach every waiter. The WAL
+ * is synced on the calling thread only when allowed and no pooled sync is under way.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -126,5 +129,94 @@ describe('WalSync', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  describe('on the calling thread', () => {
+    const original = fs.fdatasyncSync;
+    let calls = 0;
+    let failure: Error | undefined;
+
+    /** Counts `fs.fdatasyncSync` calls (named imports see the patch once synced), optionally failing them. */
+    function patchFdatasyncSync(): void {
+      calls = 0;
+      failure = undefined;
+      fs.fdatasyncSync = (fd: number) => {
+        calls++;
+        if (failure) throw failure;
+        original(fd);
+      };
+      syncBuiltinESMExports();
+    }
+
+    function restoreFdatasyncSync(): void {
+      fs.fdatasyncSync = original;
+      syncBuiltinESMExports();
+    }
+
+    async function withWal(syncOnCaller: () => boolean, test: (wal: WalSync) => Promise<void>): Promise<void> {
+      const dir = await mkdtemp(join(tmpdir(), 'berth-wal-sync-'));
+      const database = join(dir, 'berth.db');
+      await writeFile(`${database}-wal`, 'frames');
+      const wal = new WalSync(database, { syncOnCaller });
+      patchFdatasyncSync();
+      try {
+        await test(wal);
+      } finally {
+        restoreFdatasyncSync();
+        await wal.close();
+        await rm(dir, { recursive: true, force: true });
+      }
+    }
+
+    it('fdatasyncs before sync() returns when allowed, once the file is open', async () => {
+      await withWal(
+        () => true,
+        async (wal) => {
+          await wal.sync();
+          assert.equal(calls, 0, 'the first sync opens the file through the thread pool');
+          const done = wal.sync();
+          assert.equal(calls, 1, 'synced before the call returned');
+          await done;
+          await wal.sync();
+          assert.equal(calls, 2);
+        },
+      );
+    });
+
+    it('stays off the calling thread when not allowed, or while a pooled sync is under way', async () => {
+      let allowed = false;
+      await withWal(
+        () => allowed,
+        async (wal) => {
+          await wal.sync();
+          await wal.sync();
+          assert.equal(calls, 0);
+          const pooled = wal.sync();
+          allowed = true;
+          const next = wal.sync();
+          assert.equal(calls, 0, 'a pooled sync is running: the caller waits for the next one');
+          await Promise.all([pooled, next]);
+          assert.equal(calls, 0);
+          await wal.sync();
+          assert.equal(calls, 1);
+        },
+      );
+    });
+
+    it('fails that sync and every later one once an fdatasync failed', async () => {
+      let allowed = true;
+      await withWal(
+        () => allowed,
+        async (wal) => {
+          await wal.sync();
+          failure = Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+          await assert.rejects(wal.sync(), { code: 'EIO' });
+          failure = undefined;
+          await assert.rejects(wal.sync(), { code: 'EIO' }, 'not on the calling thread either');
+          allowed = false;
+          await assert.rejects(wal.sync(), { code: 'EIO' }, 'nor through the thread pool');
+        },
+      );
+    });
   });
 });
