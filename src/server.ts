@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
 import { mkdir } from 'node:fs/promises';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
@@ -72,12 +73,12 @@ const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.
 export async function buildBerth(config: Config, options: BuildOptions = {}): Promise<Berth> {
   const logger = options.logger ?? pino({ level: config.logLevel });
   await mkdir(config.data, { recursive: true });
-  const requests = new RequestsInFlight();
+  const connections = new OpenConnections();
   const meta: MetaStore = await openMetaStore({
     url: databaseUrl(config),
-    // A commit's fdatasync is quicker on the event loop's thread, and holds up no one while the
-    // request that committed is the only one being answered.
-    syncOnCaller: () => requests.count === 1,
+    // A commit's fdatasync is quicker on the event loop's thread, and holds up no one while a
+    // single client is connected: an HTTP/1.1 connection carries one request at a time.
+    syncOnCaller: () => connections.count <= 1,
   });
   const store = openBlobStore({ driver: 'fs', root: path.join(config.data, 'storage') });
   const directory = new RegistryDirectory(meta, { domain: config.domain, defaultRegistry: config.defaultRegistry });
@@ -124,7 +125,7 @@ export async function buildBerth(config: Config, options: BuildOptions = {}): Pr
     // Unknown fields in a request body are refused (400), never silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
   });
-  requests.track(app.server);
+  connections.track(app.server);
   const suffix = listeningPortSuffix(app);
   const loginServer = (registry: string) => `${directory.loginServer(registry)}${suffix()}`;
   const callers = new CallerResolver(auth.authenticator);
@@ -293,18 +294,18 @@ async function bootstrapOwner(identity: IdentityService, options: BuildOptions):
   announce(`Installation owner created: username "${username}", password "${generatedPassword}" (shown once)`);
 }
 
-/** How many requests a server is answering: from their arrival until their response is done or abandoned. */
-export class RequestsInFlight {
+/** How many client connections a server has open. */
+export class OpenConnections {
   #count = 0;
 
   get count(): number {
     return this.#count;
   }
 
-  track(server: Pick<Server, 'prependListener'>): void {
-    server.prependListener('request', (_request, response) => {
+  track(server: Pick<Server, 'on'>): void {
+    server.on('connection', (socket: Socket) => {
       this.#count++;
-      response.once('close', () => this.#count--);
+      socket.once('close', () => this.#count--);
     });
   }
 }
