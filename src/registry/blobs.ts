@@ -4,6 +4,7 @@ import { BufferPool } from './buffer-pool.ts';
 import type { RegistryContext } from './context.ts';
 import { parseByteRange } from './http.ts';
 import { sendBlobRange } from './send-blob.ts';
+import { endOfTurn } from './turn-end.ts';
 
 /**
  * Buffers of blob responses: two per pull in flight, 64 idle ones cover 32 concurrent pulls
@@ -19,8 +20,9 @@ export async function headBlob({ registry, params, services, reply }: RegistryCo
     .header('content-length', size)
     .header('docker-content-digest', params.ref)
     .header('accept-ranges', 'bytes')
-    .header('etag', `"${params.ref}"`)
-    .send();
+    .header('etag', `"${params.ref}"`);
+  await endOfTurn();
+  reply.send();
 }
 
 export async function getBlob({ registry, params, services, request, reply }: RegistryContext): Promise<void> {

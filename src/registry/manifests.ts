@@ -7,6 +7,7 @@ import type { ServedManifest } from '../services/manifests.ts';
 import { changeOrigin } from './change-origin.ts';
 import type { RegistryContext } from './context.ts';
 import { queryValues } from './http.ts';
+import { endOfTurn } from './turn-end.ts';
 
 async function fetchManifest({ registry, params, services, request, principalMay }: RegistryContext): Promise<ServedManifest> {
   const mayReadQuarantined = () => principalMay(params.name, 'quarantine_read');
@@ -24,12 +25,14 @@ function manifestHeaders(context: RegistryContext, manifest: ServedManifest): vo
 export async function getManifest(context: RegistryContext): Promise<void> {
   const manifest = await fetchManifest(context);
   manifestHeaders(context, manifest);
+  await endOfTurn();
   context.reply.send(manifest.content);
 }
 
 export async function headManifest(context: RegistryContext): Promise<void> {
   const manifest = await fetchManifest(context);
   manifestHeaders(context, manifest);
+  await endOfTurn();
   context.reply.send();
 }
 
