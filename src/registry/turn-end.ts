@@ -4,8 +4,8 @@
  * Why: a reply written while its client sleeps wakes the client up, and on a VM waking a sleeping
  * CPU is costly for the writer. Under load the event loop handles many requests per turn; written
  * one after another at the end of the turn, their replies wake each client once for the lot, not
- * once per reply. With 64 connections from one `wrk` thread, manifest GETs went from about 18,700
- * to 29,700 per second (docs/benchmarks.md). A lone request waits one pass of the loop.
+ * once per reply. With 64 connections from one `wrk` thread, manifest GETs went from 17,800–19,500
+ * to 31,200–31,600 per second (docs/benchmarks.md). A lone request waits one pass of the loop.
  */
 let turnEnd: Promise<void> | undefined;
 
