@@ -1,6 +1,6 @@
 /**
  * Signing in with a user name and password, for every kind of principal, with throttling and
- * the short cache of argon2 verifications.
+ * the cache of argon2 verifications, kept while in use.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -167,6 +167,26 @@ describe('authenticator', () => {
     await auth.authenticator.verifyPassword('cached', 'second password', context());
     await auth.identity.deleteUser('cached');
     await rejectsWith(auth.authenticator.verifyPassword('cached', 'second password', context()), 'invalid');
+  });
+
+  it('keeps a remembered password while it is used, and forgets it once unused for the cache time', async () => {
+    await auth.identity.createUser('regular', 'regular password');
+    const timed = async () => {
+      const started = performance.now();
+      await auth.authenticator.verifyPassword('regular', 'regular password', context());
+      return performance.now() - started;
+    };
+    const verifiedMs = await timed();
+    const remembered: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      auth.clock.advance(50);
+      remembered.push(await timed());
+    }
+    const slowest = Math.max(...remembered);
+    assert.ok(slowest < verifiedMs / 2, `signed in every 50 s for 250 s without argon2 (slowest ${slowest} ms, argon2 ${verifiedMs} ms)`);
+    auth.clock.advance(61);
+    const forgottenMs = await timed();
+    assert.ok(forgottenMs > slowest * 2, `unused for 61 s it is verified again (${forgottenMs} ms, remembered ${slowest} ms)`);
   });
 
   it('verifies access tokens it issued', async () => {
