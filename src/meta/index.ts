@@ -36,7 +36,9 @@ export async function openMetaStore(options: MetaStoreOptions): Promise<MetaStor
   const dialect: SqlDialect = location.dialect;
   // The PostgreSQL driver is loaded only when used: the embedded default does not pay its memory.
   const db: Kysely<Database> =
-    location.dialect === 'postgres' ? (await import('./postgres.ts')).openPostgres(location.url) : openSqlite(location.path, { syncOnCaller: options.syncOnCaller });
+    location.dialect === 'postgres'
+      ? (await import('./postgres.ts')).openPostgres(location.url)
+      : openSqlite(location.path, { syncOnCaller: options.syncOnCaller });
   try {
     await migrateToLatest(db, dialect);
   } catch (error) {
