@@ -83,7 +83,7 @@ export class WalSync {
   /** Resolves once everything written to the WAL before the call is on disk. */
   sync(): Promise<void> {
     if (this.#closed) return Promise.reject(new Error('the database is closed'));
-    if (this.#opened && this.#group.idle && this.#syncOnCaller()) return this.#syncHere(this.#opened);
+    if (this.#opened && this.#group.idle && this.#syncOnCaller()) return this.#datasync(this.#opened, true);
     return this.#group.sync();
   }
 
@@ -95,23 +95,21 @@ export class WalSync {
     await file?.close();
   }
 
-  /** Synchronous up to its end: the fdatasync is made before this returns. */
-  async #syncHere(file: FileHandle): Promise<void> {
-    if (this.#syncFailure) throw this.#syncFailure.error;
-    try {
-      fdatasyncSync(file.fd);
-    } catch (error) {
-      this.#syncFailure = { error };
-      throw error;
-    }
-  }
-
   async #syncFile(): Promise<void> {
     if (this.#syncFailure) throw this.#syncFailure.error;
     const file = await this.#open();
-    if (!file) return;
+    if (file) await this.#datasync(file, false);
+  }
+
+  /**
+   * fdatasyncs `file` through the thread pool, or on the calling thread (then before this
+   * returns); remembers a failure for every later sync.
+   */
+  async #datasync(file: FileHandle, onCaller: boolean): Promise<void> {
+    if (this.#syncFailure) throw this.#syncFailure.error;
     try {
-      await file.datasync();
+      if (onCaller) fdatasyncSync(file.fd);
+      else await file.datasync();
     } catch (error) {
       this.#syncFailure = { error };
       throw error;
