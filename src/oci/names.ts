@@ -53,11 +53,23 @@ export function validRegistryName(name: string): string | undefined {
 export type ManifestReference = { kind: 'tag'; tag: string } | { kind: 'digest'; digest: string };
 
 /**
- * Classifies the `<reference>` of `/v2/<name>/manifests/<reference>`: a digest when it contains
- * `:` (tags cannot), else a tag. Throws `DIGEST_INVALID` or `MANIFEST_INVALID` for a bad one.
+ * Classifies the `<reference>` of `/v2/<name>/manifests/<reference>` to push to: a digest when it
+ * contains `:` (tags cannot), else a tag. Throws `DIGEST_INVALID` or `MANIFEST_INVALID` for a bad one.
  */
 export function parseManifestReference(reference: string): ManifestReference {
   if (looksLikeDigest(reference)) return { kind: 'digest', digest: parseDigest(reference).digest };
   assertTag(reference);
+  return { kind: 'tag', tag: reference };
+}
+
+/**
+ * Classifies the `<reference>` of a manifest to fetch, check or delete. A reference that cannot
+ * be a tag names no manifest, so it is `MANIFEST_UNKNOWN` (404), as the spec answers for any
+ * manifest not found (its conformance suite asks for one such name); a bad digest stays
+ * `DIGEST_INVALID`.
+ */
+export function parseManifestLookup(reference: string): ManifestReference {
+  if (looksLikeDigest(reference)) return { kind: 'digest', digest: parseDigest(reference).digest };
+  if (!tagPattern.test(reference)) throw new RegistryError('MANIFEST_UNKNOWN', `no manifest can be tagged "${reference}"`);
   return { kind: 'tag', tag: reference };
 }

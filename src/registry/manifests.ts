@@ -2,7 +2,7 @@
 import type { FastifyRequest } from 'fastify';
 import { RegistryError } from '../oci/errors.ts';
 import { MAX_MANIFEST_BYTES } from '../oci/manifest.ts';
-import { parseManifestReference } from '../oci/names.ts';
+import { parseManifestLookup, parseManifestReference } from '../oci/names.ts';
 import type { ServedManifest } from '../services/manifests.ts';
 import { changeOrigin } from './change-origin.ts';
 import type { RegistryContext } from './context.ts';
@@ -11,7 +11,7 @@ import { endOfTurn } from './turn-end.ts';
 
 async function fetchManifest({ registry, params, services, request, principalMay }: RegistryContext): Promise<ServedManifest> {
   const mayReadQuarantined = () => principalMay(params.name, 'quarantine_read');
-  return services.manifests.get(registry, params.name, parseManifestReference(params.ref), request.headers.accept, mayReadQuarantined);
+  return services.manifests.get(registry, params.name, parseManifestLookup(params.ref), request.headers.accept, mayReadQuarantined);
 }
 
 function manifestHeaders(context: RegistryContext, manifest: ServedManifest): void {
@@ -60,7 +60,7 @@ export async function putManifest(context: RegistryContext): Promise<void> {
 
 export async function deleteManifest(context: RegistryContext): Promise<void> {
   const { registry, params, services, reply } = context;
-  await services.manifests.delete(registry, params.name, parseManifestReference(params.ref), changeOrigin(context));
+  await services.manifests.delete(registry, params.name, parseManifestLookup(params.ref), changeOrigin(context));
   reply.code(202).header('content-length', 0).send();
 }
 

@@ -94,6 +94,14 @@ describe('manifests: /v2/<name>/manifests/<reference>', () => {
     assert.equal((await server.request('/v2/app/manifests/nope', { method: 'HEAD' })).status, 404);
   });
 
+  it('a reference that cannot be a tag is MANIFEST_UNKNOWN (404) to GET, HEAD and DELETE', async () => {
+    await pushImage(server, 'oddref', 'v1', imageOf());
+    await assertError(await server.request('/v2/oddref/manifests/.INVALID_MANIFEST_NAME'), 404, 'MANIFEST_UNKNOWN');
+    assert.equal((await server.request('/v2/oddref/manifests/.INVALID_MANIFEST_NAME', { method: 'HEAD' })).status, 404);
+    await assertError(await server.request('/v2/oddref/manifests/-x', { method: 'DELETE' }), 404, 'MANIFEST_UNKNOWN');
+    assert.equal((await server.request('/v2/oddref/manifests/v1')).status, 200, 'the repository is untouched');
+  });
+
   it('Docker schema 2 manifests and manifest lists round-trip', async () => {
     const amd = await pushImage(server, 'docker/img', 'amd', imageOf({ mediaType: DOCKER_MANIFEST }));
     const arm = await pushImage(server, 'docker/img', 'arm', imageOf({ mediaType: DOCKER_MANIFEST }));

@@ -6,6 +6,7 @@ import {
   assertTag,
   isValidRepositoryName,
   isValidTag,
+  parseManifestLookup,
   parseManifestReference,
   validRegistryName,
 } from '../../src/oci/names.ts';
@@ -139,6 +140,15 @@ describe('manifest references in URLs', () => {
     assertCode(() => parseManifestReference(`sha256:${'C'.repeat(64)}`), 'DIGEST_INVALID', 'upper-case digest');
     assertCode(() => parseManifestReference('..'), 'MANIFEST_INVALID', '..');
     assertCode(() => parseManifestReference('-bad'), 'MANIFEST_INVALID', '-bad');
+  });
+
+  it('looks up a reference that cannot be a tag as MANIFEST_UNKNOWN, a bad digest as DIGEST_INVALID', () => {
+    const digest = `sha256:${'c'.repeat(64)}`;
+    assert.deepEqual(parseManifestLookup('v1.0'), { kind: 'tag', tag: 'v1.0' });
+    assert.deepEqual(parseManifestLookup(digest), { kind: 'digest', digest });
+    assertCode(() => parseManifestLookup('.INVALID_MANIFEST_NAME'), 'MANIFEST_UNKNOWN', 'leading dot');
+    assertCode(() => parseManifestLookup('t'.repeat(129)), 'MANIFEST_UNKNOWN', '129 chars');
+    assertCode(() => parseManifestLookup('sha256:abc'), 'DIGEST_INVALID', 'short digest');
   });
 });
 
