@@ -26,23 +26,28 @@ export class DataPlaneGate {
     private readonly defaultLoginServer: (registry: string) => string,
   ) {}
 
-  /** The caller, if it may do `action`; otherwise throws the `RegistryError` to answer with. */
-  async admit(request: FastifyRequest, registry: string, repository: string | undefined, action: GateAction): Promise<Caller> {
+  /**
+   * The caller, if it may do `action`; otherwise throws the `RegistryError` to answer with. A
+   * challenge also names pull on `alsoReads`, a repository the request reads when it may (a
+   * mount's source), so that the token a client fetches for it covers both, as Distribution asks.
+   */
+  async admit(request: FastifyRequest, registry: string, repository: string | undefined, action: GateAction, alsoReads?: string): Promise<Caller> {
     const service = requestLoginServer(request, this.defaultLoginServer(registry));
+    const scopes = scopesOf(repository, action, alsoReads);
     let caller: Caller;
     try {
       caller = await this.callers.identify(request, registry, service);
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
       if (error.reason === 'throttled') throw throttled(error);
-      throw challenge(request, service, scopeOf(repository, action), presentedBearer(request) ? 'invalid_token' : undefined);
+      throw challenge(request, service, scopes, presentedBearer(request) ? 'invalid_token' : undefined);
     }
     const { principal } = caller;
     if (action === 'none') {
       if (principal.kind !== 'anonymous') return caller;
       // Anonymous pull is registry-wide, so asking about any one repository asks whether it is on.
       if (await this.authorizer.authorize(principal, registry, ANY_REPOSITORY, 'pull')) return caller;
-      throw challenge(request, service, scopeOf(repository, action));
+      throw challenge(request, service, scopes);
     }
     const granted = tokenGrants(caller, repository, action);
     // A bearer token's access was decided by authorize() when it was issued, minutes ago at most:
@@ -50,9 +55,9 @@ export class DataPlaneGate {
     if (granted && caller.access !== undefined) return caller;
     const allowed = await this.authorizer.authorize(principal, registry, repository, action);
     if (allowed && granted) return caller;
-    if (principal.kind === 'anonymous') throw challenge(request, service, scopeOf(repository, action));
+    if (principal.kind === 'anonymous') throw challenge(request, service, scopes);
     // The principal may, but its token was issued for less: ask the client to fetch a wider token.
-    if (allowed) throw challenge(request, service, scopeOf(repository, action), 'insufficient_scope');
+    if (allowed) throw challenge(request, service, scopes, 'insufficient_scope');
     throw new RegistryError('DENIED');
   }
 
@@ -82,19 +87,25 @@ function tokenGrants(caller: Caller, repository: string | undefined, action: Act
   return repository !== undefined && accessCovers(caller.access, 'repository', repository, action);
 }
 
-/** The token scope a route needs; pushes ask for `pull,push` as Distribution clients do. */
-function scopeOf(repository: string | undefined, action: GateAction): AccessEntry | undefined {
-  if (action === 'none') return undefined;
-  if (action === 'catalog') return { type: 'registry', name: 'catalog', actions: ['*'] };
-  if (repository === undefined) return undefined;
-  return { type: 'repository', name: repository, actions: action === 'push' ? ['pull', 'push'] : [action] };
+/**
+ * The token scopes a route needs, and pull on the repository it also reads; pushes ask for
+ * `pull,push` as Distribution clients do.
+ */
+function scopesOf(repository: string | undefined, action: GateAction, alsoReads: string | undefined): AccessEntry[] {
+  if (action === 'none') return [];
+  if (action === 'catalog') return [{ type: 'registry', name: 'catalog', actions: ['*'] }];
+  if (repository === undefined) return [];
+  const scopes: AccessEntry[] = [{ type: 'repository', name: repository, actions: action === 'push' ? ['pull', 'push'] : [action] }];
+  if (alsoReads !== undefined && alsoReads !== repository) scopes.push({ type: 'repository', name: alsoReads, actions: ['pull'] });
+  return scopes;
 }
 
-function challenge(request: FastifyRequest, service: string, scope: AccessEntry | undefined, error?: 'invalid_token' | 'insufficient_scope'): RegistryError {
+/** A Bearer challenge; several scopes go space-separated in its one `scope` parameter. */
+function challenge(request: FastifyRequest, service: string, scopes: AccessEntry[], error?: 'invalid_token' | 'insufficient_scope'): RegistryError {
   let header = `Bearer realm="${tokenRealm(request, service)}",service="${service}"`;
-  if (scope) header += `,scope="${formatScope(scope)}"`;
+  if (scopes.length > 0) header += `,scope="${scopes.map(formatScope).join(' ')}"`;
   if (error) header += `,error="${error}"`;
-  const detail = scope ? scope.actions.map((action) => ({ Type: scope.type, Name: scope.name, Action: action })) : null;
+  const detail = scopes.length > 0 ? scopes.flatMap((scope) => scope.actions.map((action) => ({ Type: scope.type, Name: scope.name, Action: action }))) : null;
   return new RegistryError('UNAUTHORIZED', 'authentication required', { detail, headers: { 'WWW-Authenticate': header } });
 }
 

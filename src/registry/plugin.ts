@@ -35,7 +35,7 @@ export async function registryPlugin(app: FastifyInstance, options: RegistryPlug
     const path = pathOf(request.url);
     const { route, params } = matchRoute(request.method, path);
     const registry = await directory.resolveHost(request.headers.host);
-    const caller = await gate.admit(request, registry, params.name || undefined, route.action);
+    const caller = await gate.admit(request, registry, params.name || undefined, route.action, route.alsoReads?.(request));
     const may: RegistryContext['may'] = (repository, action) => gate.permits(caller, registry, repository, action);
     const principalMay: RegistryContext['principalMay'] = (repository, action) => gate.principalMay(caller, registry, repository, action);
     await route.handler({ registry, params, services, request, reply, caller, may, principalMay });

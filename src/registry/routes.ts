@@ -2,6 +2,7 @@
  * The `/v2/` route table: every endpoint of the Distribution API with its handler and the access
  * it requires. Dispatch and authorization both read this one list.
  */
+import type { FastifyRequest } from 'fastify';
 import { checkVersion } from './base.ts';
 import { deleteBlob, getBlob, headBlob } from './blobs.ts';
 import { listRepositories } from './catalog.ts';
@@ -9,7 +10,7 @@ import type { RegistryHandler } from './context.ts';
 import { deleteManifest, getManifest, headManifest, putManifest } from './manifests.ts';
 import { listReferrers } from './referrers.ts';
 import { listTags } from './tags.ts';
-import { cancelUpload, completeUpload, getUploadStatus, patchUpload, startUpload } from './uploads.ts';
+import { cancelUpload, completeUpload, getUploadStatus, mountSource, patchUpload, startUpload } from './uploads.ts';
 
 export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type Action = 'none' | 'pull' | 'push' | 'delete' | 'catalog';
@@ -21,6 +22,11 @@ export interface RegistryRoute {
   /** Documentation form of the path, e.g. `/v2/<name>/blobs/<digest>`. */
   path: string;
   action: Action;
+  /**
+   * Another repository the request reads when it can (a mount's source): a client following the
+   * authentication challenge then asks for a token that also covers pulling from it.
+   */
+  alsoReads?: (request: FastifyRequest) => string | undefined;
   handler: RegistryHandler;
 }
 
@@ -49,7 +55,7 @@ export const registryRoutes: RegistryRoute[] = [
   { method: 'GET', path: '/v2/_catalog', action: 'catalog', handler: listRepositories },
   { method: 'GET', path: '/v2/<name>/tags/list', action: 'pull', handler: listTags },
   { method: 'GET', path: '/v2/<name>/referrers/<digest>', action: 'pull', handler: listReferrers },
-  { method: 'POST', path: '/v2/<name>/blobs/uploads/', action: 'push', handler: startUpload },
+  { method: 'POST', path: '/v2/<name>/blobs/uploads/', action: 'push', alsoReads: mountSource, handler: startUpload },
   { method: 'GET', path: '/v2/<name>/blobs/uploads/<uuid>', action: 'push', handler: getUploadStatus },
   { method: 'PATCH', path: '/v2/<name>/blobs/uploads/<uuid>', action: 'push', handler: patchUpload },
   { method: 'PUT', path: '/v2/<name>/blobs/uploads/<uuid>', action: 'push', handler: completeUpload },

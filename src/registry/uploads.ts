@@ -33,10 +33,10 @@ function body(request: FastifyRequest): RequestBody {
   return new RequestBody(request.raw);
 }
 
-/** POST: a monolithic push (`?digest=`), a cross-repository mount (`?mount=&from=`), or a new session. */
 /**
- * A mount needs pull on its source (`from`, or without it every repository of the registry);
- * when that is not granted it falls back to a new session, as when the blob is not found.
+ * POST: a monolithic push (`?digest=`), a cross-repository mount (`?mount=&from=`), or a new
+ * session. A mount needs pull on its source (`from`, or without it every repository of the
+ * registry); when that is not granted it falls back to a new session, as when the blob is not found.
  */
 export async function startUpload({ registry, params, services, request, reply, may }: RegistryContext): Promise<void> {
   const mount = queryValue(request, 'mount');
@@ -54,6 +54,13 @@ export async function startUpload({ registry, params, services, request, reply, 
   }
   const upload = services.uploads.start(registry, params.name);
   sendUploadState(reply, params.name, upload, 202);
+}
+
+/** The repository a mount (`?mount=&from=`) reads from, when it names a valid one. */
+export function mountSource(request: FastifyRequest): string | undefined {
+  if (queryValue(request, 'mount') === undefined) return undefined;
+  const from = queryValue(request, 'from');
+  return from !== undefined && isValidRepositoryName(from) ? from : undefined;
 }
 
 /** PATCH: append a chunk (`Content-Range` ordered) or stream the rest of the blob. */

@@ -178,6 +178,30 @@ describe('/v2/ authentication: challenges, credentials and denials', () => {
     assert.equal(permitted.status, 201, 'mounted from a repository alice may pull');
   });
 
+  it("a mount's challenge also names pull on its source, and the token a client fetches for it mounts", async () => {
+    const helloManifest = await server.request('/v2/hello-world/manifests/v1', { host: contoso, headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    const layer = (JSON.parse(await helloManifest.text()) as { layers: { digest: string }[] }).layers[0]!.digest;
+    const mountPath = `/v2/copies/app/blobs/uploads/?mount=${layer}&from=hello-world`;
+    const challenged = await server.request(mountPath, { method: 'POST', auth: 'none', host: contoso });
+    const scope = 'repository:copies/app:pull,push repository:hello-world:pull';
+    assert.equal(challenged.headers.get('www-authenticate'), `Bearer realm="http://${contoso}/oauth2/token",service="${contoso}",scope="${scope}"`);
+    const body = await ociError(challenged, 401, 'UNAUTHORIZED');
+    assert.deepEqual(body.errors[0]!.detail, [
+      { Type: 'repository', Name: 'copies/app', Action: 'pull' },
+      { Type: 'repository', Name: 'copies/app', Action: 'push' },
+      { Type: 'repository', Name: 'hello-world', Action: 'pull' },
+    ]);
+    const narrow = await accessToken(server, contoso, ['repository:copies/app:pull,push'], OWNER);
+    const plain = await as(server, { bearer: narrow.token }).request(mountPath, { method: 'POST', host: contoso });
+    assert.equal(plain.status, 202, 'a token without pull on the source starts a plain upload');
+    const wide = await accessToken(server, contoso, [scope], OWNER);
+    const mounted = await as(server, { bearer: wide.token }).request(mountPath, { method: 'POST', host: contoso });
+    assert.equal(mounted.status, 201, 'mounted with the token the challenge asked for');
+    assert.equal(mounted.headers.get('docker-content-digest'), layer);
+    const withoutFrom = await server.request(`/v2/copies/app/blobs/uploads/?mount=${layer}`, { method: 'POST', auth: 'none', host: contoso });
+    assert.match(withoutFrom.headers.get('www-authenticate') ?? '', /scope="repository:copies\/app:pull,push"$/);
+  });
+
   it('anonymous pull, when enabled, admits anonymous GET /v2/ and pulls, but nothing more', async () => {
     const publicRegistry = await createRegistry(server, 'publicregistry', { anonymousPullEnabled: true });
     await pushImage(server, 'open/app', 'v1', imageOf(), publicRegistry);
