@@ -44,6 +44,7 @@ const sizeFlags: { flag: string; field: keyof WorkloadSizes; parse: (text: strin
   { flag: '--small-images <n>', field: 'smallImages', parse: parsePositiveInt, help: 'small images per push mode (1000)' },
   { flag: '--small-pushers <n>', field: 'smallPushers', parse: parsePositiveInt, help: 'concurrent pushers (8)' },
   { flag: '--small-layer <size>', field: 'smallLayerBytes', parse: parseSize, help: 'layer size of a small image (1KiB)' },
+  { flag: '--small-warmup <s>', field: 'smallWarmupSeconds', parse: parsePositiveNumber, help: 'unmeasured pushes before each small-image measurement, at most --small-images (3)' },
   { flag: '--tag-counts <list>', field: 'tagCounts', parse: parseIntList, help: 'repositories to walk, by tag count (1000,10000)' },
   { flag: '--tag-page <n>', field: 'tagPageSize', parse: parsePositiveInt, help: 'n= of each tags/list page (100)' },
   { flag: '--tag-walks <n>', field: 'tagWalks', parse: parsePositiveInt, help: 'measured walks; the median is reported (5)' },

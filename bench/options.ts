@@ -26,6 +26,11 @@ export interface WorkloadSizes {
   smallImages: number;
   smallPushers: number;
   smallLayerBytes: number;
+  /**
+   * Unmeasured pushes (at most `smallImages`) before each small-image measurement, so that the
+   * measured images meet a warm client and a warm server, as the manifest workload's do.
+   */
+  smallWarmupSeconds: number;
   tagCounts: number[];
   tagPageSize: number;
   tagWalks: number;
@@ -98,6 +103,7 @@ export const fullSizes: WorkloadSizes = {
   smallImages: 1000,
   smallPushers: 8,
   smallLayerBytes: 1 * KiB,
+  smallWarmupSeconds: 3,
   tagCounts: [1000, 10000],
   tagPageSize: 100,
   tagWalks: 5,
@@ -129,6 +135,7 @@ export const quickSizes: WorkloadSizes = {
   smallImages: 50,
   smallPushers: 8,
   smallLayerBytes: 1 * KiB,
+  smallWarmupSeconds: 0.5,
   tagCounts: [50, 500],
   tagPageSize: 100,
   tagWalks: 3,
