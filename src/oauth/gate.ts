@@ -33,21 +33,20 @@ export class DataPlaneGate {
    */
   async admit(request: FastifyRequest, registry: string, repository: string | undefined, action: GateAction, alsoReads?: string): Promise<Caller> {
     const service = requestLoginServer(request, this.defaultLoginServer(registry));
-    const scopes = scopesOf(repository, action, alsoReads);
     let caller: Caller;
     try {
       caller = await this.callers.identify(request, registry, service);
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
       if (error.reason === 'throttled') throw throttled(error);
-      throw challenge(request, service, scopes, presentedBearer(request) ? 'invalid_token' : undefined);
+      throw challenge(request, service, scopesOf(repository, action, alsoReads), presentedBearer(request) ? 'invalid_token' : undefined);
     }
     const { principal } = caller;
     if (action === 'none') {
       if (principal.kind !== 'anonymous') return caller;
       // Anonymous pull is registry-wide, so asking about any one repository asks whether it is on.
       if (await this.authorizer.authorize(principal, registry, ANY_REPOSITORY, 'pull')) return caller;
-      throw challenge(request, service, scopes);
+      throw challenge(request, service, scopesOf(repository, action, alsoReads));
     }
     const granted = tokenGrants(caller, repository, action);
     // A bearer token's access was decided by authorize() when it was issued, minutes ago at most:
@@ -55,9 +54,9 @@ export class DataPlaneGate {
     if (granted && caller.access !== undefined) return caller;
     const allowed = await this.authorizer.authorize(principal, registry, repository, action);
     if (allowed && granted) return caller;
-    if (principal.kind === 'anonymous') throw challenge(request, service, scopes);
+    if (principal.kind === 'anonymous') throw challenge(request, service, scopesOf(repository, action, alsoReads));
     // The principal may, but its token was issued for less: ask the client to fetch a wider token.
-    if (allowed) throw challenge(request, service, scopes, 'insufficient_scope');
+    if (allowed) throw challenge(request, service, scopesOf(repository, action, alsoReads), 'insufficient_scope');
     throw new RegistryError('DENIED');
   }
 
