@@ -805,7 +805,6 @@ export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
     return await runTransaction(this.#db, work);
   }
 
-  /** The repository's id, creating the repository if needed; throws if the registry does not exist. */
   /** Records when a manifest lost its last tag (the retention policy's clock), unless already recorded. */
   async #markIfUntagged(trx: Transaction<Database>, repositoryId: number, digest: string, now: string): Promise<void> {
     await trx
@@ -820,6 +819,7 @@ export class KyselyMetaStore extends KyselyIdentityStore implements MetaStore {
       .execute();
   }
 
+  /** The repository's id, creating the repository if needed; throws if the registry does not exist. */
   async #ensureRepository(trx: Transaction<Database>, registry: string, repository: string, now: string): Promise<number> {
     const existing = await this.#queries.repositoryId.execute(trx, { registry, repository });
     if (existing.rows[0]) return existing.rows[0].id;
