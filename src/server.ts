@@ -98,7 +98,12 @@ export async function buildBerth(config: Config, options: BuildOptions = {}): Pr
 
   const sessionKey = deriveKey(await loadInstallationSecret(secretKeyFile), 'upload sessions');
   const quota = new StorageQuota(meta);
-  const uploads = new UploadService(meta, store, { ttlMs: config.uploads.ttlMinutes * 60_000, sessionKey, quota });
+  const uploads = new UploadService(meta, store, {
+    ttlMs: config.uploads.ttlMinutes * 60_000,
+    sessionKey,
+    quota,
+    chunkMinBytes: config.uploads.chunkMinBytes,
+  });
   // Half the grace period; never less than a second, so a tiny grace does not turn reads into writes.
   const blobs = new BlobService(meta, store, { linkRefreshMs: Math.max(1000, config.gc.gracePeriodSeconds * 500) });
   const services = {

@@ -34,8 +34,14 @@ export const configSchema = z
         /** Sessions idle longer than this are abandoned and their bytes reclaimed; one that never received bytes ends this long after it was opened. */
         ttlMinutes: z.number().int().positive().default(24 * 60),
         sweepIntervalMinutes: z.number().positive().default(15),
+        /**
+         * Announced as `OCI-Chunk-Min-Length` when a session opens: the smallest chunk worth a
+         * request of its own, so clients that read it send smaller blobs whole. Smaller chunks
+         * are still accepted; 0 announces nothing.
+         */
+        chunkMinBytes: z.number().int().min(0).default(1024 * 1024),
       })
-      .default({ ttlMinutes: 24 * 60, sweepIntervalMinutes: 15 }),
+      .default({ ttlMinutes: 24 * 60, sweepIntervalMinutes: 15, chunkMinBytes: 1024 * 1024 }),
     auth: z
       .object({
         /** Lifetime of access tokens; changes of permissions reach holders of a token within it. */

@@ -53,6 +53,7 @@ export async function startUpload({ registry, params, services, request, reply, 
     return sendBlobCreated(reply, params.name, stored);
   }
   const upload = services.uploads.start(registry, params.name);
+  if (services.uploads.chunkMinBytes > 0) reply.header('oci-chunk-min-length', services.uploads.chunkMinBytes);
   sendUploadState(reply, params.name, upload, 202);
 }
 

@@ -54,6 +54,8 @@ export interface UploadServiceOptions {
   quota?: Pick<StorageQuota, 'admitBlob'>;
   /** Blobs up to this size are kept in the metadata database (default `INLINE_BLOB_MAX_BYTES`). */
   inlineMaxBytes?: number;
+  /** The chunk size clients are told is the smallest worth sending (default 0: none). */
+  chunkMinBytes?: number;
   /** The time in ms since the epoch (default `Date.now`). */
   now?: () => number;
 }
@@ -88,6 +90,11 @@ export class UploadService {
   }
 
   /** Opens a session; nothing is stored until its first bytes arrive. */
+  /** The chunk size clients are told is the smallest worth sending; 0 when there is none. */
+  get chunkMinBytes(): number {
+    return this.options.chunkMinBytes ?? 0;
+  }
+
   start(registry: string, repository: string): UploadStatus {
     const uuid = uuidV7({ msecs: this.now() });
     return { id: `${uuid}-${this.mac(registry, repository, uuid)}`, size: 0 };

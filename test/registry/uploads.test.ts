@@ -40,6 +40,23 @@ describe('uploads: /v2/<name>/blobs/uploads/', () => {
     assert.equal((await server.request(`/v2/mono/blobs/${blob.digest}`, { method: 'HEAD' })).status, 200);
   });
 
+  it('a new session announces OCI-Chunk-Min-Length (1 MiB), and chunks below it are still accepted', async () => {
+    const opened = await server.request('/v2/chunkmin/blobs/uploads/', { method: 'POST' });
+    assert.equal(opened.status, 202);
+    assert.equal(opened.headers.get('oci-chunk-min-length'), String(1024 * 1024));
+    const blob = randomBlob(2000);
+    const location = opened.headers.get('location') ?? '';
+    const chunk = await server.request(location, { method: 'PATCH', body: blob.data.subarray(0, 1000), headers: { 'content-range': '0-999' } });
+    assert.equal(chunk.status, 202);
+    assert.equal(chunk.headers.get('oci-chunk-min-length'), null, 'announced when the session opens only');
+    const done = await server.request(`${location}?digest=${blob.digest}`, { method: 'PUT', body: blob.data.subarray(1000), headers: { 'content-range': '1000-1999' } });
+    assert.equal(done.status, 201);
+    const monolithic = randomBlob(10);
+    const created = await server.request(`/v2/chunkmin/blobs/uploads/?digest=${monolithic.digest}`, { method: 'POST', body: monolithic.data });
+    assert.equal(created.status, 201);
+    assert.equal(created.headers.get('oci-chunk-min-length'), null, 'nothing to announce when no session opens');
+  });
+
   it('monolithic POST with a wrong digest is DIGEST_INVALID and stores nothing', async () => {
     const blob = randomBlob(100);
     const wrong = sha256('other');
@@ -236,5 +253,18 @@ describe('uploads: /v2/<name>/blobs/uploads/', () => {
     await server.request(location, { method: 'PATCH', body: Buffer.alloc(1000) });
     const reclaimed = await server.berth.uploads.expireAbandonedUploads(Date.now() + 48 * 3600_000);
     assert.ok(reclaimed.some((upload) => location.endsWith(`/${upload.id}`)));
+  });
+});
+
+describe('uploads: uploads.chunkMinBytes', () => {
+  it('0 announces no minimum chunk length', async () => {
+    const server = await startTestBerth({ uploads: { chunkMinBytes: 0 } });
+    try {
+      const opened = await server.request('/v2/nomin/blobs/uploads/', { method: 'POST' });
+      assert.equal(opened.status, 202);
+      assert.equal(opened.headers.get('oci-chunk-min-length'), null);
+    } finally {
+      await server.close();
+    }
   });
 });
