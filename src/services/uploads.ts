@@ -89,12 +89,12 @@ export class UploadService {
     this.now = options.now ?? Date.now;
   }
 
-  /** Opens a session; nothing is stored until its first bytes arrive. */
   /** The chunk size clients are told is the smallest worth sending; 0 when there is none. */
   get chunkMinBytes(): number {
     return this.options.chunkMinBytes ?? 0;
   }
 
+  /** Opens a session; nothing is stored until its first bytes arrive. */
   start(registry: string, repository: string): UploadStatus {
     const uuid = uuidV7({ msecs: this.now() });
     return { id: `${uuid}-${this.mac(registry, repository, uuid)}`, size: 0 };
