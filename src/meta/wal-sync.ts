@@ -96,7 +96,6 @@ export class WalSync {
   }
 
   async #syncFile(): Promise<void> {
-    if (this.#syncFailure) throw this.#syncFailure.error;
     const file = await this.#open();
     if (file) await this.#datasync(file, false);
   }
